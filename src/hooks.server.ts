@@ -1,0 +1,39 @@
+import { redirect, type Handle, type ServerInit } from '@sveltejs/kit';
+import * as accounts from '$lib/server/accounts';
+import { initRuntime } from '$lib/server/runtime';
+
+/** Paths anyone may open; everything else needs a session. */
+const PUBLIC = [/^\/signin\/?$/, /^\/signup\/?$/, /^\/api\/auth\//, /^\/favicon/, /^\/_app\//, /^\/robots\.txt$/];
+
+const SECURITY_HEADERS = {
+	'x-content-type-options': 'nosniff',
+	'referrer-policy': 'same-origin',
+	'x-frame-options': 'DENY',
+	'permissions-policy': 'camera=(), microphone=(), geolocation=()'
+};
+
+export const init: ServerInit = async () => {
+	await initRuntime();
+};
+
+export const handle: Handle = async ({ event, resolve }) => {
+	event.locals.user = await accounts.authenticate(event.cookies.get(accounts.SESSION_COOKIE));
+
+	const path = event.url.pathname;
+	if (!event.locals.user && !PUBLIC.some((re) => re.test(path))) {
+		if (path.startsWith('/api/')) {
+			return new Response(JSON.stringify({ error: 'Sign in first.' }), {
+				status: 401,
+				headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }
+			});
+		}
+		const back = path === '/' ? '' : `?redirectTo=${encodeURIComponent(path + event.url.search)}`;
+		redirect(303, `/signin${back}`);
+	}
+
+	const response = await resolve(event);
+	for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+		if (!response.headers.has(name)) response.headers.set(name, value);
+	}
+	return response;
+};

@@ -1,0 +1,114 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { runtime } from '../runtime';
+import { HttpError } from '../errors';
+import * as passwords from './password';
+import { RateLimiter } from './rate-limit';
+import * as validate from './validate';
+
+/** The signed-in user as pages, endpoints and sockets see them. */
+export interface SessionUser {
+	id: number;
+	name: string;
+	role: 'user' | 'admin';
+}
+
+export const SESSION_COOKIE = 'runnel_session';
+export const SESSION_DAYS = 30;
+const DAY = 24 * 60 * 60 * 1000;
+
+// Failed sign-ins: 5 per name from one address, 30 from one address, per 15 minutes.
+const perNameAndIp = new RateLimiter(5, 15 * 60 * 1000);
+const perIp = new RateLimiter(30, 15 * 60 * 1000);
+
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** Creates an account; 400 for a bad name or password, 409 when the name is taken. */
+export async function signUp(rawName: unknown, rawPassword: unknown): Promise<SessionUser> {
+	const name = validate.name(rawName);
+	const password = validate.password(rawPassword);
+	const { db } = runtime().store;
+	const taken = await db.selectFrom('users').select('id').where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+	if (taken) throw new HttpError(409, `The name "${name}" is taken. Choose another.`);
+	const password_hash = await passwords.hash(password);
+	try {
+		const row = await db
+			.insertInto('users')
+			.values({ name, name_key: name.toLowerCase(), password_hash, role: 'user', created_at: Date.now() })
+			.returning(['id', 'name', 'role'])
+			.executeTakeFirstOrThrow();
+		return row;
+	} catch (error) {
+		if (/unique/i.test(String(error))) throw new HttpError(409, `The name "${name}" is taken. Choose another.`);
+		throw error;
+	}
+}
+
+/** Checks a name and password; 400 for empty input, 401 when wrong, 429 after too many failures. */
+export async function signIn(rawName: unknown, rawPassword: unknown, ip: string): Promise<SessionUser> {
+	if (typeof rawName !== 'string' || rawName.trim() === '') throw new HttpError(400, 'Enter your user name.');
+	if (typeof rawPassword !== 'string' || rawPassword === '') throw new HttpError(400, 'Enter your password.');
+	if (rawName.length > 200 || rawPassword.length > 1000) throw new HttpError(401, 'Wrong user name or password.');
+	const key = `${ip}\n${rawName.trim().toLowerCase()}`;
+	const wait = Math.max(perNameAndIp.retryAfter(key), perIp.retryAfter(ip));
+	if (wait > 0) {
+		const seconds = Math.ceil(wait / 1000);
+		throw new HttpError(429, `Too many failed sign-ins. Try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds);
+	}
+	const user = await runtime()
+		.store.db.selectFrom('users')
+		.select(['id', 'name', 'role', 'password_hash'])
+		.where('name_key', '=', rawName.trim().normalize('NFC').toLowerCase())
+		.executeTakeFirst();
+	const ok = user ? await passwords.verify(rawPassword, user.password_hash) : await passwords.hash(rawPassword).then(() => false);
+	if (!user || !ok) {
+		perNameAndIp.hit(key);
+		perIp.hit(ip);
+		throw new HttpError(401, 'Wrong user name or password.');
+	}
+	perNameAndIp.reset(key);
+	return { id: user.id, name: user.name, role: user.role };
+}
+
+/** Starts a session for a user and returns the cookie token (only its hash is stored). */
+export async function createSession(userId: number): Promise<{ token: string; expires: Date }> {
+	const token = randomBytes(32).toString('base64url');
+	const now = Date.now();
+	const expires_at = now + SESSION_DAYS * DAY;
+	await runtime()
+		.store.db.insertInto('sessions')
+		.values({ id: tokenHash(token), user_id: userId, created_at: now, expires_at })
+		.execute();
+	return { token, expires: new Date(expires_at) };
+}
+
+/** The user behind a session token, or null when it is unknown or expired. */
+export async function authenticate(token: string | undefined): Promise<(SessionUser & { sessionId: string }) | null> {
+	if (!token || token.length > 100) return null;
+	const id = tokenHash(token);
+	const row = await runtime()
+		.store.db.selectFrom('sessions')
+		.innerJoin('users', 'users.id', 'sessions.user_id')
+		.select(['users.id', 'users.name', 'users.role', 'sessions.expires_at'])
+		.where('sessions.id', '=', id)
+		.executeTakeFirst();
+	if (!row || Number(row.expires_at) < Date.now()) return null;
+	return { id: row.id, name: row.name, role: row.role, sessionId: id };
+}
+
+/** Ends a session and closes the sockets that it opened. */
+export async function signOut(token: string | undefined): Promise<void> {
+	if (!token) return;
+	const id = tokenHash(token);
+	const rt = runtime();
+	await rt.store.db.deleteFrom('sessions').where('id', '=', id).execute();
+	rt.io?.in(`session:${id}`).disconnectSockets(true);
+}
+
+/** Finds a user by name (any case). */
+export async function findByName(name: string): Promise<SessionUser | undefined> {
+	return runtime()
+		.store.db.selectFrom('users')
+		.select(['id', 'name', 'role'])
+		.where('name_key', '=', name.trim().toLowerCase())
+		.executeTakeFirst();
+}

@@ -1,0 +1,79 @@
+import { resolve } from 'node:path';
+
+/** Settings read from the environment once at start; see the README's configuration table. */
+export interface Config {
+	port: number;
+	host: string;
+	origin: string | undefined;
+	dataDir: string;
+	logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+	/** Seed a demo user and rooms into an empty database. */
+	demoData: boolean;
+}
+
+/** A bad environment value: the message names the variable and what it accepts. */
+export class ConfigError extends Error {
+	override name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+	const raw = env[name]?.trim();
+	if (raw === undefined || raw === '') return fallback;
+	if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+		throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+	}
+	return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+	const raw = env[name]?.trim().toLowerCase();
+	if (raw === undefined || raw === '') return fallback;
+	if (!(allowed as readonly string[]).includes(raw)) {
+		throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+	}
+	return raw as T;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+	const raw = env[name]?.trim().toLowerCase();
+	if (raw === undefined || raw === '') return fallback;
+	if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+	if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+	throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function origin(env: Env): string | undefined {
+	const raw = env.ORIGIN?.trim();
+	if (!raw) return undefined;
+	let url: URL;
+	try {
+		url = new URL(raw);
+	} catch {
+		throw new ConfigError(`ORIGIN must be a URL such as https://runnel.example.com, got "${raw}"`);
+	}
+	if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search) {
+		throw new ConfigError(`ORIGIN must be http(s)://host[:port] with no path, got "${raw}"`);
+	}
+	return url.origin;
+}
+
+/**
+ * Reads and validates the configuration.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Env = process.env): Config {
+	const host = env.HOST?.trim() || '0.0.0.0';
+	if (/\s|\//.test(host)) throw new ConfigError(`HOST must be a host name or address, got "${host}"`);
+	return {
+		port: integer(env, 'PORT', 3000, 0, 65535),
+		host,
+		origin: origin(env),
+		dataDir: resolve(env.DATA_DIR?.trim() || './data'),
+		logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+		demoData: boolean(env, 'DEMO_DATA', true)
+	};
+}

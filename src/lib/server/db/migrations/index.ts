@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import type { Dialect } from '../dialect';
+import { accounts } from './001-accounts';
+
+/** Every migration in order; names sort by their number and are never renamed once shipped. */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+	return {
+		'001-accounts': accounts(dialect)
+	};
+}

@@ -1,0 +1,48 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** Times are Unix milliseconds; flags are 0 or 1, so SQLite and PostgreSQL share one shape. */
+export interface UsersTable {
+	id: Generated<number>;
+	name: string;
+	/** Lower-cased name: names are unique regardless of case. */
+	name_key: string;
+	password_hash: string;
+	role: 'user' | 'admin';
+	created_at: number;
+}
+
+export interface SessionsTable {
+	/** SHA-256 of the cookie token, so a leaked database holds no usable session. */
+	id: string;
+	user_id: number;
+	created_at: number;
+	expires_at: number;
+}
+
+export interface RoomsTable {
+	id: Generated<number>;
+	name: string;
+	topic: string;
+	is_private: number;
+	owner_id: number | null;
+	created_at: number;
+	closed_at: number | null;
+}
+
+export interface RoomMembersTable {
+	room_id: number;
+	user_id: number;
+	joined_at: number;
+}
+
+/** Every table, as Kysely sees it. */
+export interface Database {
+	users: UsersTable;
+	sessions: SessionsTable;
+	rooms: RoomsTable;
+	room_members: RoomMembersTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type Room = Selectable<RoomsTable>;

@@ -1,0 +1,38 @@
+import { HttpError } from './errors';
+
+/**
+ * Reads a JSON object body of at most `maxBytes`; 400/413/415 with a readable reason otherwise.
+ * @example const { name } = await readJson(request);
+ */
+export async function readJson(request: Request, maxBytes = 64 * 1024): Promise<Record<string, unknown>> {
+	const type = request.headers.get('content-type') ?? '';
+	if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'Send the body as JSON (Content-Type: application/json).');
+	const length = Number(request.headers.get('content-length') ?? 0);
+	if (length > maxBytes) throw new HttpError(413, `The body is too large (at most ${maxBytes} bytes).`);
+	const text = await request.text();
+	if (text.length > maxBytes) throw new HttpError(413, `The body is too large (at most ${maxBytes} bytes).`);
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch {
+		throw new HttpError(400, 'The body is not valid JSON.');
+	}
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw new HttpError(400, 'The body must be a JSON object.');
+	}
+	return value as Record<string, unknown>;
+}
+
+/** Runs an endpoint body, turning an HttpError into its JSON error response. */
+export async function handleErrors(run: () => Promise<Response>): Promise<Response> {
+	try {
+		return await run();
+	} catch (error) {
+		if (error instanceof HttpError) {
+			const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+			if (error.retryAfter) headers['retry-after'] = String(error.retryAfter);
+			return new Response(JSON.stringify({ error: error.message }), { status: error.status, headers });
+		}
+		throw error;
+	}
+}

@@ -1,0 +1,47 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '$lib/shared/socket-events';
+import * as accounts from '../accounts';
+import type { Runtime } from '../runtime';
+import { allowedOrigin, readCookie } from './handshake';
+
+export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/**
+ * Attaches Socket.IO (and everything realtime) to an HTTP server; used by dev, preview and production.
+ * @example attachRealtime(httpServer, await initRuntime());
+ */
+export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeServer {
+	const io: RealtimeServer = new Server(httpServer, {
+		path: '/socket.io',
+		serveClient: false,
+		maxHttpBufferSize: 64 * 1024,
+		// Leave other upgrades (Vite's HMR socket in dev) alone.
+		destroyUpgrade: false,
+		allowRequest: (req, callback) => {
+			const ok = allowedOrigin(req.headers.origin, req.headers.host, rt.config.origin);
+			if (!ok) rt.log.warn({ origin: req.headers.origin }, 'socket refused: foreign origin');
+			callback(ok ? null : 'origin not allowed', ok);
+		}
+	});
+
+	io.use(async (socket, next) => {
+		const user = await accounts.authenticate(readCookie(socket.request.headers.cookie, accounts.SESSION_COOKIE));
+		if (!user) return next(new Error('unauthorized: sign in first'));
+		socket.data.user = { id: user.id, name: user.name };
+		socket.data.sessionId = user.sessionId;
+		next();
+	});
+
+	io.on('connection', (socket) => {
+		const { user, sessionId } = socket.data;
+		socket.join([`user:${user.id}`, `session:${sessionId}`]);
+		socket.emit('welcome', { user, serverTime: Date.now() });
+		socket.on('ping', (ack) => {
+			if (typeof ack === 'function') ack({ serverTime: Date.now() });
+		});
+	});
+
+	rt.io = io;
+	return io;
+}

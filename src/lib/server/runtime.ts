@@ -1,0 +1,64 @@
+import type { Server as SocketServer } from 'socket.io';
+import { loadConfig, type Config } from './config';
+import { open, type Store } from './db';
+import { createLogger, type Logger } from './log';
+import { seed } from './seed';
+
+/** What a running instance holds: one per process, shared by SvelteKit and the realtime server. */
+export interface Runtime {
+	config: Config;
+	log: Logger;
+	store: Store;
+	/** Aborted when the instance begins to shut down; long-lived streams end on it. */
+	closing: AbortSignal;
+	/** The Socket.IO server once attached (absent in unit tests and before attach). */
+	io?: SocketServer;
+}
+
+interface Slot {
+	promise?: Promise<Runtime>;
+	value?: Runtime;
+	controller?: AbortController;
+}
+
+// Kept on globalThis: server.ts and the SvelteKit bundle each hold a copy of this module.
+const KEY = Symbol.for('runnel.runtime');
+const slot: Slot = ((globalThis as Record<symbol, unknown>)[KEY] ??= {}) as Slot;
+
+/**
+ * Starts the runtime once (config, logger, store, migrations, demo data) and returns it.
+ * @example const rt = await initRuntime();
+ */
+export function initRuntime(config: Config = loadConfig()): Promise<Runtime> {
+	slot.promise ??= (async () => {
+		const log = createLogger(config);
+		const store = await open(config.dataDir);
+		slot.controller = new AbortController();
+		const rt: Runtime = { config, log, store, closing: slot.controller.signal };
+		if (config.demoData) await seed(rt);
+		slot.value = rt;
+		return rt;
+	})();
+	slot.promise.catch(() => (slot.promise = undefined));
+	return slot.promise;
+}
+
+/** The started runtime; throws when called before initRuntime() resolved. */
+export function runtime(): Runtime {
+	if (!slot.value) throw new Error('runtime not started: call initRuntime() first');
+	return slot.value;
+}
+
+/** Tells every long-lived stream to end (SSE clients are told to come back later). */
+export function beginShutdown(): void {
+	slot.controller?.abort();
+}
+
+/** Signals every stream to end, then closes the store; the runtime can be started again. */
+export async function closeRuntime(): Promise<void> {
+	const rt = slot.value;
+	slot.controller?.abort();
+	slot.promise = undefined;
+	slot.value = undefined;
+	if (rt) await rt.store.close();
+}
