@@ -24,7 +24,12 @@ describe('loadConfig', () => {
 			origin: 'https://runnel.example.com',
 			dataDir: '/tmp/runnel-x',
 			logLevel: 'debug',
-			demoData: false
+			demoData: false,
+			busRetentionCount: 1000,
+			busRetentionAgeMs: 168 * 3600_000,
+			sseHeartbeatMs: 15_000,
+			sseMaxStreamsPerUser: 10,
+			sseMaxQueue: 1000
 		});
 	});
 

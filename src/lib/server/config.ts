@@ -9,6 +9,16 @@ export interface Config {
 	logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 	/** Seed a demo user and rooms into an empty database. */
 	demoData: boolean;
+	/** Events kept per bus topic for replay: at most this many… */
+	busRetentionCount: number;
+	/** …and none older than this (ms). */
+	busRetentionAgeMs: number;
+	/** Interval of SSE `:` heartbeats (ms). */
+	sseHeartbeatMs: number;
+	/** Open SSE streams one user may hold at once. */
+	sseMaxStreamsPerUser: number;
+	/** Events queued for one SSE client before it is disconnected to resume later. */
+	sseMaxQueue: number;
 }
 
 /** A bad environment value: the message names the variable and what it accepts. */
@@ -74,6 +84,11 @@ export function loadConfig(env: Env = process.env): Config {
 		origin: origin(env),
 		dataDir: resolve(env.DATA_DIR?.trim() || './data'),
 		logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-		demoData: boolean(env, 'DEMO_DATA', true)
+		demoData: boolean(env, 'DEMO_DATA', true),
+		busRetentionCount: integer(env, 'BUS_RETENTION_COUNT', 1000, 1, 10_000_000),
+		busRetentionAgeMs: integer(env, 'BUS_RETENTION_HOURS', 168, 1, 24 * 365) * 3600_000,
+		sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_SECONDS', 15, 1, 3600) * 1000,
+		sseMaxStreamsPerUser: integer(env, 'SSE_MAX_STREAMS_PER_USER', 10, 1, 1000),
+		sseMaxQueue: integer(env, 'SSE_MAX_QUEUE', 1000, 1, 1_000_000)
 	};
 }
