@@ -1,0 +1,32 @@
+import { defineConfig } from '@playwright/test';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+// Every test starts its own production server (tests/support/app.ts); nothing is downloaded.
+export default defineConfig({
+	testDir: 'tests',
+	timeout: 60_000,
+	expect: { timeout: 10_000 },
+	fullyParallel: true,
+	workers: process.env.PW_WORKERS ? Number(process.env.PW_WORKERS) : 2,
+	retries: 0,
+	reporter: [['list'], ['json', { outputFile: '.test-output/playwright.json' }]],
+	use: {
+		browserName: 'chromium',
+		launchOptions: {
+			executablePath: CHROMIUM,
+			args: [
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-dev-shm-usage',
+				'--disable-quic',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync',
+				'--no-first-run'
+			]
+		},
+		trace: 'retain-on-failure',
+		screenshot: 'only-on-failure'
+	}
+});

@@ -1,0 +1,62 @@
+// `npm test`: type check, unit tests, production build, end-to-end tests; ends with "N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const OUT = '.test-output';
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const failures = [];
+
+/** Runs a command with inherited output; true when it exits 0. */
+function run(title, command, args, env = {}) {
+	console.log(`\n▶ ${title}: ${command} ${args.join(' ')}`);
+	const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+	return result.status === 0;
+}
+
+/** A step that is one check: it passes or fails as a whole. */
+function step(title, command, args) {
+	const ok = run(title, command, args);
+	if (ok) totals.passed++;
+	else {
+		totals.failed++;
+		failures.push(title);
+	}
+	return ok;
+}
+
+/** Reads a runner's JSON report and adds its counts; a missing report counts as one failure. */
+function count(title, file, read) {
+	if (!existsSync(file)) {
+		totals.failed++;
+		failures.push(`${title} (no report)`);
+		return;
+	}
+	const { passed, failed, skipped } = read(JSON.parse(readFileSync(file, 'utf8')));
+	totals.passed += passed;
+	totals.failed += failed;
+	totals.skipped += skipped;
+	if (failed) failures.push(`${title}: ${failed} failed`);
+}
+
+if (existsSync('scripts/gen.js')) step('generated clients are fresh', 'node', ['scripts/gen.js', '--check']);
+run('svelte-kit sync', 'npx', ['svelte-kit', 'sync']);
+step('svelte-check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
+
+run('unit tests (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${OUT}/vitest.json`]);
+count('vitest', `${OUT}/vitest.json`, (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests + (r.numFailedTestSuites && !r.numFailedTests ? r.numFailedTestSuites : 0), skipped: r.numPendingTests + r.numTodoTests }));
+
+if (step('production build', 'npm', ['run', 'build'])) {
+	run('end-to-end tests (playwright)', 'npx', ['playwright', 'test']);
+	count('playwright', `${OUT}/playwright.json`, (r) => ({
+		passed: r.stats.expected + r.stats.flaky,
+		failed: r.stats.unexpected + (r.errors?.length ?? 0),
+		skipped: r.stats.skipped
+	}));
+}
+
+if (failures.length) console.log(`\nFailed: ${failures.join('; ')}`);
+console.log(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(totals.failed ? 1 : 0);

@@ -1,0 +1,26 @@
+import { mkdirSync } from 'node:fs';
+import { expect, signInUi, test } from './support/fixtures';
+
+// Pictures to look at after a UI change: .test-output/screenshots/; `DOCS_SCREENSHOTS=1` also refreshes docs/.
+const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+const DIR = '.test-output/screenshots';
+mkdirSync(DIR, { recursive: true });
+
+for (const [size, viewport] of Object.entries(SIZES)) {
+	test(`screenshots on ${size}: sign-in and the signed-in layout`, async ({ page }) => {
+		await page.setViewportSize(viewport);
+		await page.goto('/signin');
+		await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+		await page.screenshot({ path: `${DIR}/signin-${size}.png` });
+
+		await signInUi(page, 'demo', 'runnel-demo');
+		await expect(page.getByRole('heading', { name: 'Welcome, demo' })).toBeVisible();
+		await page.screenshot({ path: `${DIR}/home-${size}.png` });
+		if (process.env.DOCS_SCREENSHOTS === '1' && size === 'desktop') await page.screenshot({ path: 'docs/screenshot.png' });
+
+		for (const area of ['chat', 'files']) {
+			await page.goto(`/${area}`);
+			await page.screenshot({ path: `${DIR}/${area}-${size}.png` });
+		}
+	});
+}

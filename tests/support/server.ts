@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A production Runnel server started for one test on a fresh DATA_DIR and a free port. */
+export interface AppServer {
+	url: string;
+	port: number;
+	dataDir: string;
+	process: ChildProcess;
+	/** Everything the server printed so far. */
+	output(): string;
+	/** Sends a signal and resolves with the exit code (or the signal name). */
+	stop(signal?: NodeJS.Signals): Promise<number | string | null>;
+}
+
+const ENTRY = join(process.cwd(), 'build', 'server.js');
+
+/**
+ * Starts `node build/server.js` with PORT=0 and waits for its "listening" line.
+ * @example const app = await startServer(); await fetch(app.url); await app.stop();
+ */
+export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<AppServer> {
+	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'runnel-e2e-'));
+	const child = spawn(process.execPath, [ENTRY], {
+		env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.env },
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let output = '';
+	child.stdout!.on('data', (chunk) => (output += chunk));
+	child.stderr!.on('data', (chunk) => (output += chunk));
+	const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+
+	const port = await new Promise<number>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${output}`)), 20_000);
+		const onData = () => {
+			const match = /"port":(\d+)[^\n]*Runnel is listening/.exec(output);
+			if (match) {
+				clearTimeout(timer);
+				resolve(Number(match[1]));
+			}
+		};
+		child.stdout!.on('data', onData);
+		void exited.then((code) => {
+			clearTimeout(timer);
+			reject(new Error(`server exited (${code}) before listening:\n${output}`));
+		});
+	});
+
+	return {
+		url: `http://127.0.0.1:${port}`,
+		port,
+		dataDir,
+		process: child,
+		output: () => output,
+		async stop(signal = 'SIGTERM') {
+			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+			const code = await exited;
+			if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+			return code;
+		}
+	};
+}
