@@ -7,16 +7,19 @@ rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** @type {string[]} */
 const failures = [];
 
-/** Runs a command with inherited output; true when it exits 0. */
+/** Runs a command with inherited output; true when it exits 0.
+ * @param {string} title @param {string} command @param {string[]} args @param {Record<string, string>} [env] */
 function run(title, command, args, env = {}) {
 	console.log(`\n▶ ${title}: ${command} ${args.join(' ')}`);
 	const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
 	return result.status === 0;
 }
 
-/** A step that is one check: it passes or fails as a whole. */
+/** A step that is one check: it passes or fails as a whole.
+ * @param {string} title @param {string} command @param {string[]} args */
 function step(title, command, args) {
 	const ok = run(title, command, args);
 	if (ok) totals.passed++;
@@ -27,7 +30,9 @@ function step(title, command, args) {
 	return ok;
 }
 
-/** Reads a runner's JSON report and adds its counts; a missing report counts as one failure. */
+/** Reads a runner's JSON report and adds its counts; a missing report counts as one failure.
+ * @param {string} title @param {string} file
+ * @param {(report: any) => { passed: number; failed: number; skipped: number }} read */
 function count(title, file, read) {
 	if (!existsSync(file)) {
 		totals.failed++;

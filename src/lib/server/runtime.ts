@@ -1,4 +1,5 @@
 import type { Server as SocketServer } from 'socket.io';
+import { createBus, type Bus } from './bus';
 import { loadConfig, type Config } from './config';
 import { open, type Store } from './db';
 import { createLogger, type Logger } from './log';
@@ -9,6 +10,8 @@ export interface Runtime {
 	config: Config;
 	log: Logger;
 	store: Store;
+	/** Publish/subscribe with replay, over the store. */
+	bus: Bus;
 	/** Aborted when the instance begins to shut down; long-lived streams end on it. */
 	closing: AbortSignal;
 	/** The Socket.IO server once attached (absent in unit tests and before attach). */
@@ -33,8 +36,9 @@ export function initRuntime(config: Config = loadConfig()): Promise<Runtime> {
 	slot.promise ??= (async () => {
 		const log = createLogger(config);
 		const store = await open(config.dataDir);
+		const bus = createBus({ store, config, log });
 		slot.controller = new AbortController();
-		const rt: Runtime = { config, log, store, closing: slot.controller.signal };
+		const rt: Runtime = { config, log, store, bus, closing: slot.controller.signal };
 		if (config.demoData) await seed(rt);
 		slot.value = rt;
 		return rt;
@@ -54,11 +58,13 @@ export function beginShutdown(): void {
 	slot.controller?.abort();
 }
 
-/** Signals every stream to end, then closes the store; the runtime can be started again. */
+/** Signals every stream to end, closes the bus, then the store; the runtime can be started again. */
 export async function closeRuntime(): Promise<void> {
 	const rt = slot.value;
 	slot.controller?.abort();
 	slot.promise = undefined;
 	slot.value = undefined;
-	if (rt) await rt.store.close();
+	if (!rt) return;
+	await rt.bus.close();
+	await rt.store.close();
 }

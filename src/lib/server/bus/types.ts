@@ -44,5 +44,8 @@ export interface Bus {
 	isId(raw: string): boolean;
 	/** Drops events past retention (count and age); runs on a timer too. */
 	trim(): Promise<void>;
+	/** Subscribers listening in this process, on `topic` or on all topics (tests and metrics). */
+	listenerCount(topic?: string): number;
+	/** Ends every subscriber (their iterators return) and stops timers; the store stays open. */
 	close(): Promise<void>;
 }

@@ -35,12 +35,31 @@ export interface RoomMembersTable {
 	joined_at: number;
 }
 
+/** One event on a bus topic; `seq` counts 1, 2, 3… per topic; `data` is JSON text. */
+export interface BusEventsTable {
+	topic: string;
+	seq: number;
+	type: string;
+	data: string;
+	created_at: number;
+}
+
+/** Per topic: the last sequence handed out and the oldest one still retained. */
+export interface BusTopicsTable {
+	topic: string;
+	last_seq: number;
+	/** `last_seq + 1` once every event has been trimmed: nothing older can be replayed. */
+	min_seq: number;
+}
+
 /** Every table, as Kysely sees it. */
 export interface Database {
 	users: UsersTable;
 	sessions: SessionsTable;
 	rooms: RoomsTable;
 	room_members: RoomMembersTable;
+	bus_events: BusEventsTable;
+	bus_topics: BusTopicsTable;
 }
 
 export type User = Selectable<UsersTable>;
