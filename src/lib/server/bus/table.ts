@@ -15,8 +15,11 @@ export interface Retention {
 	cutoff: number;
 }
 
-/** A topic trims itself inside the publish transaction every this many events. */
+/** A topic trims itself inside the publish transaction every this many events (fewer for small retention). */
 export const TRIM_EVERY = 100;
+
+/** How often (in events) a topic with this retention trims itself: it never holds more than count + that. */
+const trimPeriod = (count: number) => Math.min(TRIM_EVERY, Math.max(1, Math.ceil(count / 10)));
 
 type Db = Kysely<Database>;
 
@@ -38,7 +41,7 @@ export function append(
 			.executeTakeFirstOrThrow();
 		const seq = Number(row.last_seq);
 		await trx.insertInto('bus_events').values({ ...event, seq }).execute();
-		if (seq % TRIM_EVERY === 0) await trimTopic(trx, event.topic, seq, retention);
+		if (seq % trimPeriod(retention.count) === 0) await trimTopic(trx, event.topic, seq, retention);
 		return seq;
 	});
 }

@@ -1,0 +1,6 @@
+// Server stream helpers: a correct stream in one call.
+export { json } from './json';
+export { sse, type SseContext, type SseSource } from './sse';
+export { configureSse, type SseOptions } from './sse-options';
+export type { SseMessage } from './sse-format';
+export type * from './types';

@@ -1,0 +1,82 @@
+// Test utility: serves a fetch-style handler on node:http the way adapter-node does in production.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+
+/** A running test server. */
+export interface TestServer {
+	/** Base URL, e.g. http://127.0.0.1:41234 */
+	url: string;
+	/** Stops listening and drops open connections. */
+	close(): Promise<void>;
+}
+
+function toRequest(req: IncomingMessage, res: ServerResponse, base: string): Request {
+	const aborted = new AbortController();
+	res.on('close', () => {
+		if (!res.writableFinished) aborted.abort();
+	});
+	const headers = new Headers();
+	for (const [name, value] of Object.entries(req.headers)) {
+		for (const one of Array.isArray(value) ? value : [value ?? '']) headers.append(name, one);
+	}
+	const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+	return new Request(base + req.url, {
+		method: req.method,
+		headers,
+		signal: aborted.signal,
+		body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+		// @ts-expect-error Node's fetch needs duplex for a streamed body; lib.dom does not know it.
+		duplex: 'half'
+	});
+}
+
+async function send(res: ServerResponse, response: Response): Promise<void> {
+	const headers: Record<string, string | string[]> = {};
+	response.headers.forEach((value, name) => (headers[name] = value));
+	if (response.headers.has('set-cookie')) headers['set-cookie'] = response.headers.getSetCookie();
+	res.writeHead(response.status, headers);
+	if (!response.body) return void res.end();
+	const reader = response.body.getReader();
+	const closed = new Promise<void>((resolve) => res.once('close', resolve));
+	void closed.then(() => reader.cancel().catch(() => {}));
+	try {
+		for (;;) {
+			const result = await reader.read();
+			if (result.done || res.destroyed) break;
+			if (!res.write(result.value)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
+		}
+		res.end();
+	} catch (error) {
+		res.destroy(error as Error);
+	}
+}
+
+/**
+ * Serves `handler` at 127.0.0.1 on a free port; the Request's signal aborts when the client goes
+ * away and the Response body is written with backpressure.
+ * @example const server = await serve((request) => sse(request, source)); await fetch(server.url);
+ */
+export async function serve(handler: (request: Request) => Response | Promise<Response>): Promise<TestServer> {
+	let base = '';
+	const server = createServer((req, res) => {
+		void (async () => {
+			try {
+				await send(res, await handler(toRequest(req, res, base)));
+			} catch (error) {
+				if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+				res.end(String(error));
+			}
+		})();
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	return {
+		url: base,
+		close: () =>
+			new Promise<void>((resolve, reject) => {
+				server.closeAllConnections();
+				server.close((error) => (error ? reject(error) : resolve()));
+			})
+	};
+}
