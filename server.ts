@@ -18,11 +18,13 @@ export async function main(): Promise<void> {
 		}
 		throw error;
 	}
-	const rt = await initRuntime(config);
 	// adapter-node reads these when handler.js loads; a proxy deployment sets ORIGIN or its own header.
 	if (!process.env.ORIGIN && !process.env.PROTOCOL_HEADER) process.env.PROTOCOL_HEADER = LOCAL_PROTOCOL_HEADER;
+	// Loading the handler runs SvelteKit's init hook, which starts the runtime with the app's own
+	// module copies; this file then picks that same runtime up from globalThis.
 	const handlerPath = './handler.js';
 	const { handler } = await import(/* @vite-ignore */ handlerPath);
+	const rt = await initRuntime(config);
 	try {
 		await serve(rt, handler);
 	} catch (error) {

@@ -2,6 +2,7 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import type { Server as HttpServer } from 'node:http';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { apiGenerator } from './scripts/vite-plugin-api';
 
 /** Attaches the realtime server (Socket.IO) to Vite's own HTTP server in dev and preview. */
 function realtime(): Plugin {
@@ -28,7 +29,7 @@ function realtime(): Plugin {
 }
 
 export default defineConfig({
-	plugins: [sveltekit(), realtime()],
+	plugins: [sveltekit(), realtime(), apiGenerator()],
 	test: {
 		include: ['src/**/*.spec.ts', 'scripts/**/*.spec.ts'],
 		environment: 'node',

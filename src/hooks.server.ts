@@ -1,6 +1,7 @@
 import { redirect, type Handle, type ServerInit } from '@sveltejs/kit';
 import * as accounts from '$lib/server/accounts';
 import { initRuntime } from '$lib/server/runtime';
+import { configureSse } from '$lib/stream/server';
 
 /** Paths anyone may open; everything else needs a session. */
 const PUBLIC = [/^\/signin\/?$/, /^\/signup\/?$/, /^\/api\/auth\//, /^\/favicon/, /^\/_app\//, /^\/robots\.txt$/];
@@ -13,7 +14,14 @@ const SECURITY_HEADERS = {
 };
 
 export const init: ServerInit = async () => {
-	await initRuntime();
+	const rt = await initRuntime();
+	configureSse({
+		heartbeatMs: rt.config.sseHeartbeatMs,
+		maxQueue: rt.config.sseMaxQueue,
+		maxStreamsPerKey: rt.config.sseMaxStreamsPerUser,
+		shutdown: rt.closing,
+		onError: (error) => rt.log.error({ err: error }, 'event stream failed')
+	});
 };
 
 export const handle: Handle = async ({ event, resolve }) => {

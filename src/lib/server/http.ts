@@ -23,16 +23,26 @@ export async function readJson(request: Request, maxBytes = 64 * 1024): Promise<
 	return value as Record<string, unknown>;
 }
 
-/** Runs an endpoint body, turning an HttpError into its JSON error response. */
-export async function handleErrors(run: () => Promise<Response>): Promise<Response> {
+/** Runs an endpoint body, turning an HttpError into its JSON error response (the body's type is kept). */
+export async function handleErrors<R extends Response>(run: () => Promise<R>): Promise<R> {
 	try {
 		return await run();
 	} catch (error) {
 		if (error instanceof HttpError) {
 			const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 			if (error.retryAfter) headers['retry-after'] = String(error.retryAfter);
-			return new Response(JSON.stringify({ error: error.message }), { status: error.status, headers });
+			return new Response(JSON.stringify({ error: error.message }), { status: error.status, headers }) as R;
 		}
 		throw error;
 	}
+}
+
+/** An optional whole-number query parameter; 400 naming it when it is not one in [min, max]. */
+export function intParam(url: URL, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+	const raw = url.searchParams.get(name);
+	if (raw === null || raw === '') return undefined;
+	if (!/^\d{1,16}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+		throw new HttpError(400, `The "${name}" parameter must be a whole number from ${min} to ${max}.`);
+	}
+	return Number(raw);
 }

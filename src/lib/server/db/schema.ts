@@ -52,6 +52,24 @@ export interface BusTopicsTable {
 	min_seq: number;
 }
 
+/** A notification for one user; `read_at` is null while unread. */
+export interface NotificationsTable {
+	id: Generated<number>;
+	user_id: number;
+	type: string;
+	title: string;
+	body: string;
+	link: string | null;
+	created_at: number;
+	read_at: number | null;
+}
+
+/** Instance-wide settings, such as the secret that tags stream ids. */
+export interface SettingsTable {
+	key: string;
+	value: string;
+}
+
 /** Every table, as Kysely sees it. */
 export interface Database {
 	users: UsersTable;
@@ -60,6 +78,8 @@ export interface Database {
 	room_members: RoomMembersTable;
 	bus_events: BusEventsTable;
 	bus_topics: BusTopicsTable;
+	notifications: NotificationsTable;
+	settings: SettingsTable;
 }
 
 export type User = Selectable<UsersTable>;

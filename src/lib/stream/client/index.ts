@@ -2,3 +2,7 @@
 export { readStream } from './read-stream';
 export { parseSse, type SseEvent, type SseParseOptions } from './sse-parser';
 export { parseNdjson } from './ndjson-parser';
+export { ApiError } from './api-error';
+export { withQuery, type QueryParams, type QueryValue } from './query';
+export { requestJson, type CallOptions, type RequestOptions } from './request';
+export { EventStream, openEvents, type EventsOptions, type EventsStatus, type OpenEventsOptions, type StreamEvent } from './events.svelte';

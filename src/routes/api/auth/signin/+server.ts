@@ -1,14 +1,17 @@
-import type { RequestHandler } from './$types';
+import type { RequestHandler } from '@sveltejs/kit';
 import * as accounts from '$lib/server/accounts';
 import { setSessionCookie } from '$lib/server/accounts/cookie';
 import { handleErrors, readJson } from '$lib/server/http';
+import { json } from '$lib/stream/server';
+
+export type Body = { name: string; password: string };
 
 /** Signs in: 200 with the user and the session cookie; 400, 401 or 429 with a reason. */
-export const POST: RequestHandler = ({ request, cookies, url, getClientAddress }) =>
+export const POST = (({ request, cookies, url, getClientAddress }) =>
 	handleErrors(async () => {
 		const body = await readJson(request);
 		const user = await accounts.signIn(body.name, body.password, getClientAddress());
 		const session = await accounts.createSession(user.id);
 		setSessionCookie(cookies, url, session.token, session.expires);
-		return Response.json({ user });
-	});
+		return json({ user });
+	})) satisfies RequestHandler;

@@ -1,0 +1,42 @@
+import { join, relative, sep } from 'node:path';
+import type { Plugin } from 'vite';
+import { generate, writeGenerated } from './generate-api';
+
+/**
+ * Keeps `src/lib/api` in step with `src/routes/api` in dev: generates on server start and when a
+ * `+server.ts` under src/routes/api is added, changed or removed. Problems are logged, never thrown.
+ * @example plugins: [sveltekit(), apiGenerator()]
+ */
+export function apiGenerator(): Plugin {
+	let root = process.cwd();
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	return {
+		name: 'runnel-api-generator',
+		// Dev only; Vitest (mode "test") also starts a Vite server, and tests must not write src/lib/api.
+		apply: (_config, env) => env.command === 'serve' && env.mode !== 'test',
+		configResolved(config) {
+			root = config.root;
+		},
+		configureServer(server) {
+			const logger = server.config.logger;
+			const apiDir = join(root, 'src', 'routes', 'api') + sep;
+			const run = () => {
+				try {
+					const outDir = join(root, 'src/lib/api');
+					const { files, warnings } = generate({ routesDir: join(root, 'src/routes'), outDir });
+					for (const warning of warnings) logger.warn(`[api] ${warning}`, { timestamp: true });
+					for (const path of writeGenerated(files, outDir)) logger.info(`[api] wrote ${relative(root, path)}`, { timestamp: true });
+				} catch (error) {
+					logger.error(`[api] ${(error as Error).message}`, { timestamp: true });
+				}
+			};
+			const onFile = (file: string) => {
+				if (!file.startsWith(apiDir) || !file.endsWith(`${sep}+server.ts`)) return;
+				clearTimeout(timer);
+				timer = setTimeout(run, 50);
+			};
+			server.watcher.on('add', onFile).on('change', onFile).on('unlink', onFile);
+			run();
+		}
+	};
+}

@@ -1,0 +1,126 @@
+import { getContext, setContext } from 'svelte';
+import { getNotifications, openNotificationsStream, postNotificationsRead } from '$lib/api/notifications.api';
+import type { Notification } from '$lib/shared/notifications';
+import type { EventStream, EventsStatus } from '$lib/stream/client';
+
+/** A notification shown briefly as a toast. */
+export interface Toast {
+	key: number;
+	notification: Notification;
+}
+
+const TOAST_MS = 6000;
+const KEY = Symbol('notifications');
+
+/**
+ * The signed-in user's notifications on every page: the live unread count, toasts for new ones,
+ * and the paginated list that the Notifications page shows. Other tabs' reads arrive as events.
+ */
+export class NotificationCenter {
+	unread = $state(0);
+	items = $state<Notification[]>([]);
+	toasts = $state<Toast[]>([]);
+	/** Null until the first page loaded. */
+	nextBefore = $state<number | null>(null);
+	loaded = $state(false);
+	loading = $state(false);
+	error = $state<string | null>(null);
+
+	#stream: EventStream<import('$lib/shared/notifications').NotificationEvents> | null = null;
+	#toastKey = 0;
+
+	/** Where the live stream is (for a connection hint). */
+	get status(): EventsStatus {
+		return this.#stream?.status ?? 'closed';
+	}
+
+	/** Opens the stream; call once in the browser. */
+	start(): void {
+		const stream = (this.#stream = openNotificationsStream());
+		stream.onMessage('unread', ({ count }) => (this.unread = count));
+		stream.onMessage('notification', (notification) => {
+			if (this.loaded && !this.items.some((n) => n.id === notification.id)) this.items = [notification, ...this.items];
+			this.#toast(notification);
+		});
+		stream.onMessage('read', ({ ids }) => {
+			this.items = this.items.map((n) => (ids === 'all' || ids.includes(n.id) ? { ...n, read: true } : n));
+		});
+		stream.onReset(() => {
+			if (this.loaded) void this.reload();
+		});
+	}
+
+	/** Closes the stream and clears the toasts' timers. */
+	stop(): void {
+		this.#stream?.close();
+		this.#stream = null;
+	}
+
+	/** Loads the newest page (again). */
+	async reload(): Promise<void> {
+		this.loaded = false;
+		this.items = [];
+		this.nextBefore = null;
+		await this.loadMore();
+	}
+
+	/** Loads the next older page. */
+	async loadMore(): Promise<void> {
+		if (this.loading) return;
+		this.loading = true;
+		this.error = null;
+		try {
+			const page = await getNotifications({ before: this.loaded ? (this.nextBefore ?? undefined) : undefined });
+			const seen = new Set(this.items.map((n) => n.id));
+			this.items = [...this.items, ...page.items.filter((n) => !seen.has(n.id))];
+			this.nextBefore = page.nextBefore;
+			this.unread = page.unread;
+			this.loaded = true;
+		} catch (error) {
+			this.error = (error as Error).message || 'Could not load notifications.';
+		} finally {
+			this.loading = false;
+		}
+	}
+
+	/** Marks one notification read. */
+	async markRead(id: number): Promise<void> {
+		this.items = this.items.map((n) => (n.id === id ? { ...n, read: true } : n));
+		await this.#mark({ ids: [id] });
+	}
+
+	/** Marks every notification read. */
+	async markAllRead(): Promise<void> {
+		this.items = this.items.map((n) => ({ ...n, read: true }));
+		await this.#mark({ all: true });
+	}
+
+	/** Hides a toast now. */
+	dismiss(key: number): void {
+		this.toasts = this.toasts.filter((t) => t.key !== key);
+	}
+
+	async #mark(which: { ids: number[] } | { all: true }): Promise<void> {
+		try {
+			this.unread = (await postNotificationsRead(which)).unread;
+		} catch (error) {
+			this.error = (error as Error).message || 'Could not mark as read.';
+		}
+	}
+
+	#toast(notification: Notification): void {
+		const key = ++this.#toastKey;
+		this.toasts = [...this.toasts.slice(-2), { key, notification }];
+		setTimeout(() => this.dismiss(key), TOAST_MS);
+	}
+}
+
+/** Makes the center available to the pages below (call in the app layout). */
+export function provideNotifications(center: NotificationCenter): void {
+	setContext(KEY, center);
+}
+
+/** The center provided by the app layout. */
+export function useNotifications(): NotificationCenter {
+	return getContext<NotificationCenter>(KEY);
+}

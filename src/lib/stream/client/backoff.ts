@@ -1,0 +1,9 @@
+/**
+ * Reconnect delay with exponential backoff and full jitter: uniform in [0, min(cap, base * 2^attempt)].
+ * A base above the cap (a server asking for a long `retry:`) raises the cap to the base.
+ * @example backoffDelay(0, 1000) // somewhere in 0..1000 ms
+ */
+export function backoffDelay(attempt: number, base: number, cap = 30_000, random = Math.random): number {
+	const ceiling = Math.min(Math.max(cap, base), base * 2 ** attempt);
+	return Math.round(random() * ceiling);
+}
