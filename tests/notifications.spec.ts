@@ -11,12 +11,12 @@ test('two tabs of one user see a notification live; marking read in one updates 
 	const response = await page.request.post('/api/notifications', { data: { title: 'Build finished', body: 'All green.', link: '/jobs' } });
 	expect(response.status()).toBe(201);
 
-	for (const tab of [page, other]) {
-		await expect(tab.getByTestId('unread-badge')).toHaveText('1');
-		await expect(tab.getByRole('status').filter({ hasText: 'Build finished' })).toBeVisible();
-	}
+	for (const tab of [page, other]) await expect(tab.getByTestId('unread-badge')).toHaveText('1');
+	await expect(other.getByRole('status').filter({ hasText: 'Build finished' })).toBeVisible();
 	const item = page.getByTestId('notification').filter({ hasText: 'Build finished' });
 	await expect(item).toContainText('All green.');
+	// The list shows it already: no toast on the Notifications page itself.
+	await expect(page.getByRole('status').filter({ hasText: 'Build finished' })).toHaveCount(0);
 
 	await item.getByRole('button', { name: /Mark read/ }).click();
 	await expect(page.getByTestId('unread-badge')).toHaveCount(0);
@@ -63,4 +63,32 @@ test('an admin announcement reaches every signed-in user live', async ({ page, b
 	const denied = await page.request.post('/api/notifications/announce', { data: { title: 'x', body: 'y' } });
 	expect(denied.status()).toBe(403);
 	await admin.close();
+});
+
+test('the generated stream helper resumes after the server is killed and restarted', async ({ browser }) => {
+	const { freePort } = await import('./support/clients');
+	const { startServer } = await import('./support/server');
+	const env = { PORT: String(await freePort()) };
+	let app = await startServer({ env });
+	const dataDir = app.dataDir;
+	const context = await browser.newContext({ baseURL: app.url });
+	const page = await context.newPage();
+	await signUpApi(page.request);
+	await page.goto('/notifications');
+	await page.request.post('/api/notifications', { data: { title: 'Before the crash', body: '' } });
+	await expect(page.getByTestId('unread-badge')).toHaveText('1');
+
+	app.process.kill('SIGKILL');
+	await new Promise((resolve) => app.process.once('exit', resolve));
+	await expect(page.getByText('Live updates paused')).toBeVisible();
+	app = await startServer({ dataDir, env });
+	for (const title of ['After one', 'After two']) {
+		expect((await page.request.post('/api/notifications', { data: { title, body: '' } })).status()).toBe(201);
+	}
+	await expect(page.getByTestId('unread-badge')).toHaveText('3', { timeout: 20_000 });
+	await expect(page.getByText('Live updates paused')).toHaveCount(0);
+	await expect(page.getByTestId('notification')).toHaveText([/After two/, /After one/, /Before the crash/]);
+	await context.close();
+	await app.stop();
+	(await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
 });

@@ -22,5 +22,18 @@ for (const [size, viewport] of Object.entries(SIZES)) {
 			await page.goto(`/${area}`);
 			await page.screenshot({ path: `${DIR}/${area}-${size}.png` });
 		}
+
+		await page.goto('/notifications');
+		await expect(page.getByText('You are all caught up')).toBeVisible();
+		const notes = [
+			{ title: 'Welcome to Runnel', body: 'Everything here updates live.', link: '/' },
+			{ title: 'Export ready', body: 'analytics-2026-11.csv (12.4 MB) is ready to download.', link: '/files' },
+			{ title: 'ana mentioned you in #general', body: '@demo can you look at the dashboard numbers?', link: '/chat' }
+		];
+		for (const data of notes) await page.request.post('/api/notifications', { data });
+		await expect(page.getByTestId('notification')).toHaveCount(3);
+		await page.getByTestId('notification').nth(2).getByRole('button', { name: /Mark read/ }).click();
+		await expect(page.getByTestId('unread-badge')).toHaveText('2');
+		await page.screenshot({ path: `${DIR}/notifications-${size}.png` });
 	});
 }

@@ -1,6 +1,6 @@
 import { getContext, setContext } from 'svelte';
 import { getNotifications, openNotificationsStream, postNotificationsRead } from '$lib/api/notifications.api';
-import type { Notification } from '$lib/shared/notifications';
+import type { Notification, NotificationEvents } from '$lib/shared/notifications';
 import type { EventStream, EventsStatus } from '$lib/stream/client';
 
 /** A notification shown briefly as a toast. */
@@ -25,8 +25,10 @@ export class NotificationCenter {
 	loaded = $state(false);
 	loading = $state(false);
 	error = $state<string | null>(null);
+	/** True while the Notifications page shows the list: new ones appear there, not as toasts. */
+	listVisible = false;
 
-	#stream: EventStream<import('$lib/shared/notifications').NotificationEvents> | null = null;
+	#stream = $state.raw<EventStream<NotificationEvents> | null>(null);
 	#toastKey = 0;
 
 	/** Where the live stream is (for a connection hint). */
@@ -40,7 +42,7 @@ export class NotificationCenter {
 		stream.onMessage('unread', ({ count }) => (this.unread = count));
 		stream.onMessage('notification', (notification) => {
 			if (this.loaded && !this.items.some((n) => n.id === notification.id)) this.items = [notification, ...this.items];
-			this.#toast(notification);
+			if (!this.listVisible) this.#toast(notification);
 		});
 		stream.onMessage('read', ({ ids }) => {
 			this.items = this.items.map((n) => (ids === 'all' || ids.includes(n.id) ? { ...n, read: true } : n));
