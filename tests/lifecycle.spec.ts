@@ -15,12 +15,19 @@ test('SIGTERM drains: open sockets and keep-alive connections close, exit 0 with
 	const socket = io(app.url, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false });
 	await new Promise((resolve) => socket.once('connect', () => resolve(null)));
 	const disconnected = new Promise((resolve) => socket.once('disconnect', resolve));
+	const stream = await fetch(`${app.url}/api/notifications/stream`, { headers: { cookie } });
+	expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+	const streamText = stream.text();
 
 	const started = Date.now();
 	const code = await app.stop('SIGTERM');
 	expect(code).toBe(0);
 	expect(Date.now() - started).toBeLessThan(5000);
 	await disconnected;
+	const text = await streamText;
+	expect(text.startsWith('retry: 3000\n\n')).toBe(true);
+	expect(text).toContain('event: unread');
+	expect(text.endsWith('retry: 1000\n\n: closing\n\n')).toBe(true);
 	expect(app.output()).toContain('"msg":"stopped"');
 	socket.close();
 });
