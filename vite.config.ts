@@ -2,7 +2,7 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import type { Server as HttpServer } from 'node:http';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
-import { apiGenerator } from './scripts/vite-plugin-api';
+import { apiGenerator } from './scripts/vite-plugin-api.ts';
 
 /** Attaches the realtime server (Socket.IO) to Vite's own HTTP server in dev and preview. */
 function realtime(): Plugin {

@@ -31,9 +31,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { emitArea, HEADER, type Endpoint } from './api-gen/emit';
-import { parseModule } from './api-gen/parse-module';
-import { functionName, parseRoutePath } from './api-gen/route-path';
+import { emitArea, HEADER, type Endpoint } from './api-gen/emit.ts';
+import { parseModule } from './api-gen/parse-module.ts';
+import { functionName, parseRoutePath } from './api-gen/route-path.ts';
 
 /** Where to read routes and write helpers. */
 export interface GenerateOptions {

@@ -1,6 +1,6 @@
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'vite';
-import { generate, writeGenerated } from './generate-api';
+import { generate, writeGenerated } from './generate-api.ts';
 
 /**
  * Keeps `src/lib/api` in step with `src/routes/api` in dev: generates on server start and when a

@@ -1,0 +1,211 @@
+// bench/sse-fanout: 1,000 SSE clients on loopback; runnel's sse() against bare node:http and better-sse.
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { build } from 'esbuild';
+import { EVENT_BYTES } from './event.js';
+import { call } from './ipc.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const buildDir = `${root}bench/.build/sse-fanout/`;
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
+const FLOOD_MS = Number(process.env.BENCH_FLOOD_MS ?? 5000);
+const FLOOD_BATCH = 8;
+const PACED_COUNT = 50;
+const PACED_INTERVAL_MS = 100;
+/** The whole bench is killed past this, children included. */
+const DEADLINE_MS = 170_000;
+
+const CONTENDERS = [
+	{ name: 'bare node:http', file: `${here}server-bare.js` },
+	{ name: 'better-sse', file: `${here}server-better-sse.js` },
+	{ name: 'runnel sse()', file: `${buildDir}server-runnel.js`, entry: `${here}server-runnel.js` },
+	{ name: 'runnel (bus)', file: `${buildDir}server-runnel-bus.js`, entry: `${here}server-runnel-bus.js` }
+];
+
+const children = new Set();
+function killAll() {
+	for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+	children.clear();
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.on(signal, () => {
+		console.error(`\nsse-fanout: ${signal}, stopping`);
+		killAll();
+		process.exit(130);
+	});
+}
+setTimeout(() => {
+	console.error(`sse-fanout: over ${DEADLINE_MS / 1000} s, giving up`);
+	killAll();
+	process.exit(1);
+}, DEADLINE_MS).unref();
+
+/** Pins to separate cores when taskset works and there are two; otherwise says so and runs unpinned. */
+function pinning() {
+	const cores = availableParallelism();
+	const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+	if (taskset && cores >= 2) return { server: ['taskset', '-c', '0'], load: ['taskset', '-c', '1'], note: 'server on core 0, clients on core 1' };
+	const why = taskset ? `only ${cores} core` : 'taskset not found';
+	return { server: [], load: [], note: `NOT pinned (${why}): server and clients share the CPU` };
+}
+
+/** Starts a node child with an IPC channel, a raised open-file limit and its CPU pinning. */
+function startChild(pin, file, nodeArgs = []) {
+	const raise = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+	const child = spawn('sh', ['-c', raise, 'sh', ...pin, process.execPath, ...nodeArgs, file], {
+		cwd: root,
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+	});
+	children.add(child);
+	child.once('exit', () => children.delete(child));
+	return child;
+}
+
+async function waitFor(check, what, timeoutMs = 10_000) {
+	const end = performance.now() + timeoutMs;
+	while (!(await check())) {
+		if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await sleep(20);
+	}
+}
+
+/** Runs every measurement against one contender; both children are gone when it returns. */
+async function measure(contender, pin) {
+	const server = startChild(pin.server, contender.file, ['--expose-gc']);
+	const load = startChild(pin.load, `${here}load.js`);
+	try {
+		const { port } = await call(server, { type: 'ready' });
+		const clientsAre = (n) => async () => (await call(server, { type: 'clients' })).count === n;
+
+		// Warm up the code paths on a few clients, then take the baseline with nobody connected.
+		await call(load, { type: 'connect', port, count: 100 });
+		await call(server, { type: 'flood', ms: 300, batch: FLOOD_BATCH });
+		await call(load, { type: 'close' });
+		await waitFor(clientsAre(0), 'warm-up clients to leave');
+		const before = await call(server, { type: 'memory' });
+
+		// (c) Memory of CLIENTS idle connections.
+		const connected = await call(load, { type: 'connect', port, count: CLIENTS });
+		if (connected.open !== CLIENTS) throw new Error(`only ${connected.open} of ${CLIENTS} clients connected (${connected.failed} failed)`);
+		await waitFor(clientsAre(CLIENTS), 'the server to see every client');
+		await sleep(300);
+		const idle = await call(server, { type: 'memory' });
+
+		// Warm the broadcast path at full size, unmeasured.
+		await call(load, { type: 'start', latency: false });
+		const warm = await call(server, { type: 'flood', ms: 1000, batch: FLOOD_BATCH });
+		await call(load, { type: 'drain', perClient: warm.sent });
+
+		// (b) Latency at one broadcast every 100 ms.
+		await call(load, { type: 'start', latency: true });
+		const paced = await call(server, { type: 'paced', count: PACED_COUNT, intervalMs: PACED_INTERVAL_MS });
+		const pacedResult = await call(load, { type: 'drain', perClient: paced.sent });
+
+		// (a) Deliveries per second at full speed, counted at the clients.
+		await call(load, { type: 'start', latency: false });
+		const flood = await call(server, { type: 'flood', ms: FLOOD_MS, batch: FLOOD_BATCH });
+		const window = await call(load, { type: 'stop' });
+		const floodResult = await call(load, { type: 'drain', perClient: flood.sent, quietMs: 2000 });
+
+		return {
+			name: contender.name,
+			rssPerConnKB: (idle.rss - before.rss) / CLIENTS / 1024,
+			heapPerConnKB: (idle.heapUsed + idle.external - before.heapUsed - before.external) / CLIENTS / 1024,
+			p50Ms: pacedResult.latency.p50,
+			p99Ms: pacedResult.latency.p99,
+			maxMs: pacedResult.latency.max,
+			latencySamples: pacedResult.latency.n,
+			pacedComplete: pacedResult.complete,
+			deliveriesPerSec: window.events / (window.wallMs / 1000),
+			bytesPerEvent: window.bytes / Math.max(1, window.events),
+			serverCpu: flood.cpuMs / flood.wallMs,
+			loadCpu: window.cpuMs / window.wallMs,
+			floodSent: flood.sent,
+			floodComplete: floodResult.complete,
+			floodOpen: floodResult.open,
+			closedEarly: floodResult.closedEarly
+		};
+	} finally {
+		server.kill('SIGKILL');
+		load.kill('SIGKILL');
+	}
+}
+
+function table(rows) {
+	const head = ['server', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'RSS KB/conn', 'heap KB/conn', 'B/event', 'srv CPU', 'load CPU', 'complete'];
+	const body = rows.map((r) => [
+		r.name,
+		Math.round(r.deliveriesPerSec).toLocaleString('en-US'),
+		r.p50Ms.toFixed(2),
+		r.p99Ms.toFixed(2),
+		r.maxMs.toFixed(2),
+		r.rssPerConnKB.toFixed(1),
+		r.heapPerConnKB.toFixed(1),
+		r.bytesPerEvent.toFixed(0),
+		`${Math.round(r.serverCpu * 100)}%`,
+		`${Math.round(r.loadCpu * 100)}%`,
+		`${Math.min(r.pacedComplete, r.floodComplete)}/${CLIENTS}`
+	]);
+	const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+	const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+	return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+/** The three ratios of `row` against `bare`; with targets, each gets PASS or MISS. */
+function ratios(row, bare, withTargets) {
+	const checks = [
+		{ what: 'deliveries/s ratio', value: row.deliveriesPerSec / bare.deliveriesPerSec, op: '>=', target: 0.85 },
+		{ what: 'p99 latency ratio', value: row.p99Ms / bare.p99Ms, op: '<=', target: 1.5 },
+		{ what: 'RSS/idle conn ratio', value: row.rssPerConnKB / bare.rssPerConnKB, op: '<=', target: 1.35 }
+	];
+	return checks.map((c) => {
+		const pass = c.op === '>=' ? c.value >= c.target : c.value <= c.target;
+		const verdict = withTargets ? `(target ${c.op} ${c.target}) ${pass ? 'PASS' : 'MISS'}` : '(context)';
+		return { pass: !withTargets || pass, text: `  ${c.what.padEnd(20)} ${c.value.toFixed(2)} ${verdict}` };
+	});
+}
+
+const pin = pinning();
+console.log(`sse-fanout: ${CLIENTS} clients on 127.0.0.1, ${EVENT_BYTES}-byte events, node ${process.version}, ${pin.note}`);
+console.log(`  full speed ${FLOOD_MS / 1000} s (${FLOOD_BATCH} broadcasts per loop turn, waiting for the slowest client); latency ${PACED_COUNT} broadcasts every ${PACED_INTERVAL_MS} ms; memory with ${CLIENTS} idle clients`);
+await build({
+	entryPoints: CONTENDERS.filter((c) => c.entry).map((c) => c.entry),
+	outdir: buildDir,
+	bundle: true,
+	platform: 'node',
+	format: 'esm',
+	target: 'node20',
+	packages: 'external',
+	alias: { $lib: `${root}src/lib` },
+	logLevel: 'warning'
+});
+
+const rows = [];
+for (const contender of CONTENDERS) {
+	const row = await measure(contender, pin);
+	console.log(`  measured ${row.name}`);
+	rows.push(row);
+}
+console.log();
+console.log(table(rows));
+
+const [bare, ...others] = rows;
+let missed = false;
+for (const row of others) {
+	const gated = row.name === 'runnel sse()';
+	console.log(`\n${row.name} / bare${gated ? '' : ' (context, no target)'}`);
+	for (const { pass, text } of ratios(row, bare, gated)) {
+		console.log(text);
+		if (!pass) missed = true;
+	}
+}
+const lossy = rows.filter((r) => r.floodComplete !== CLIENTS || r.pacedComplete !== CLIENTS || r.closedEarly > 0);
+for (const r of lossy) console.log(`\nWARNING ${r.name}: ${r.closedEarly} clients closed early; ${r.floodComplete}/${r.floodOpen} got all ${r.floodSent} full-speed events`);
+const clientBound = rows.filter((r) => r.loadCpu > 0.9 && r.serverCpu < 0.9);
+for (const r of clientBound) console.log(`\nWARNING ${r.name}: the load generator was the bottleneck (${Math.round(r.loadCpu * 100)}% vs server ${Math.round(r.serverCpu * 100)}%)`);
+if (missed || lossy.length > 0) process.exitCode = 1;

@@ -1,0 +1,67 @@
+// The app's real path: sse() over follow() over LocalBus (SQLite in a temp dir), one publish per broadcast.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getRequest, setResponse } from '@sveltejs/kit/node';
+import { follow } from '$lib/server/bus/follow';
+import { loadConfig } from '$lib/server/config';
+import { initRuntime } from '$lib/server/runtime';
+import { sse } from '$lib/stream/server';
+import { EVENT_NAME, eventData, spacedFraming } from './event.js';
+import { serveBench } from './harness.js';
+
+const TOPIC = 'bench:fanout';
+/** follow() ids are `<12-character tag>.<bus id>`. */
+const TAG = 'x'.repeat(12);
+
+const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const rt = await initRuntime(loadConfig({ DATA_DIR: dir, DEMO_DATA: 'false', LOG_LEVEL: 'silent' }));
+
+let committed = 0;
+const readers = new Set();
+
+/** Counts how far a client's source has been read, so the full-speed loop can wait for the slowest. */
+function counted(iterable) {
+	const inner = iterable[Symbol.asyncIterator]();
+	const reader = { start: committed, calls: 0 };
+	readers.add(reader);
+	const iterator = {
+		next() {
+			reader.calls++;
+			return inner.next();
+		},
+		return(value) {
+			readers.delete(reader);
+			return inner.return ? inner.return(value) : Promise.resolve({ done: true, value });
+		},
+		[Symbol.asyncIterator]: () => iterator
+	};
+	return iterator;
+}
+
+await serveBench({
+	async handle(req, res) {
+		try {
+			const request = await getRequest({ request: req, base: 'http://127.0.0.1' });
+			const response = await sse(request, async (ctx) => counted(await follow(TOPIC, ctx)), {
+				heartbeatMs: rt.config.sseHeartbeatMs,
+				maxQueue: rt.config.sseMaxQueue
+			});
+			await setResponse(res, response);
+		} catch (error) {
+			console.error(error);
+			res.destroy();
+		}
+	},
+	async broadcast(seq) {
+		const data = eventData(spacedFraming(`${TAG}.${seq}`));
+		await rt.bus.publish(TOPIC, { type: EVENT_NAME, data });
+		committed++;
+	},
+	backlog() {
+		let most = 0;
+		for (const { start, calls } of readers) most = Math.max(most, committed - start - Math.max(0, calls - 1));
+		return most;
+	}
+});
