@@ -47,8 +47,6 @@ export async function serveBench({ handle, broadcast, backlog = () => 0 }) {
 				await sleep(50);
 			}
 			const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-			const spaces = Object.fromEntries((await import('node:v8')).getHeapSpaceStatistics().map((s) => [s.space_name, Math.round(s.space_size / 1024)]));
-			if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ rss: Math.round(rss / 1024), heapUsed: Math.round(heapUsed / 1024), spaces }));
 			return { rss, heapUsed, external, arrayBuffers };
 		},
 		// As fast as the clients take it: `batch` broadcasts per turn of the event loop, waiting while anyone is behind.
@@ -82,7 +80,6 @@ export async function serveBench({ handle, broadcast, backlog = () => 0 }) {
 					await broadcast(++seq);
 				}
 				return { sent: count };
-			}),
-		exit: () => setImmediate(() => process.exit(0))
+			})
 	});
 }

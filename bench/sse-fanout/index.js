@@ -1,7 +1,8 @@
 // bench/sse-fanout: 1,000 SSE clients on loopback; runnel's sse() against bare node:http and better-sse.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'esbuild';
@@ -34,13 +35,16 @@ const CONTENDERS = [
 	{ name: 'better-sse', file: `${here}server-better-sse.js` },
 	{ name: 'runnel sse()', file: `${buildDir}server-runnel.js`, entry: `${here}server-runnel.js` },
 	{ name: 'runnel (bus)', file: `${buildDir}server-runnel-bus.js`, entry: `${here}server-runnel-bus.js` },
-	{ name: 'floor', file: `${buildDir}server-floor.js`, entry: `${here}server-floor.js` }
+	{ name: 'kit floor', file: `${buildDir}server-kit-floor.js`, entry: `${here}server-kit-floor.js` }
 ].filter((c, i) => i === 0 || !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(c.name));
 
 const children = new Set();
+const dataDirs = new Set();
 function killAll() {
 	for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 	children.clear();
+	for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+	dataDirs.clear();
 }
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -66,15 +70,26 @@ function pinning() {
 }
 
 /** Starts a node child with an IPC channel, a raised open-file limit and its CPU pinning. */
-function startChild(pin, file, nodeArgs = []) {
+function startChild(pin, file, nodeArgs = [], env = {}) {
 	const raise = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
 	const child = spawn('sh', ['-c', raise, 'sh', ...pin, process.execPath, ...nodeArgs, file], {
 		cwd: root,
+		env: { ...process.env, ...env },
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc']
 	});
 	children.add(child);
 	child.once('exit', () => children.delete(child));
 	return child;
+}
+
+/** Closes the child's IPC channel (it exits on that), then kills it if it is still there a second later. */
+async function stopChild(child) {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	if (child.connected) child.disconnect();
+	const timer = setTimeout(() => child.kill('SIGKILL'), 1000);
+	await exited;
+	clearTimeout(timer);
 }
 
 /** CPU time (ms) the whole machine has spent busy so far, from /proc/stat; undefined elsewhere. */
@@ -97,7 +112,9 @@ async function waitFor(check, what, timeoutMs = 10_000) {
 
 /** Runs every measurement against one contender; both children are gone when it returns. */
 async function measure(contender, pin) {
-	const server = startChild(pin.server, contender.file, SERVER_FLAGS);
+	const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
+	dataDirs.add(dataDir);
+	const server = startChild(pin.server, contender.file, SERVER_FLAGS, { BENCH_DATA_DIR: dataDir });
 	const load = startChild(pin.load, `${here}load.js`);
 	try {
 		const { port } = await call(server, { type: 'ready' });
@@ -165,8 +182,9 @@ async function measure(contender, pin) {
 			closedEarly: worst.drained.closedEarly
 		};
 	} finally {
-		server.kill('SIGKILL');
-		load.kill('SIGKILL');
+		await Promise.all([stopChild(server), stopChild(load)]);
+		rmSync(dataDir, { recursive: true, force: true });
+		dataDirs.delete(dataDir);
 	}
 }
 
@@ -184,7 +202,7 @@ function table(rows) {
 		r.bytesPerEvent.toFixed(0),
 		`${Math.round(r.serverCpu * 100)}%`,
 		`${Math.round(r.loadCpu * 100)}%`,
-		Number.isNaN(r.othersCpu) ? '?' : `${Math.round(r.othersCpu * 100)}%`,
+		Number.isNaN(r.othersCpu) ? '?' : `${Math.max(0, Math.round(r.othersCpu * 100))}%`,
 		`${Math.min(r.pacedComplete, r.floodComplete)}/${CLIENTS}`
 	]);
 	const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
@@ -222,16 +240,21 @@ await build({
 });
 
 const rows = [];
+let missed = false;
 for (const contender of CONTENDERS) {
-	const row = await measure(contender, pin);
-	console.log(`  measured ${row.name}`);
-	rows.push(row);
+	try {
+		rows.push(await measure(contender, pin));
+		console.log(`  measured ${contender.name}`);
+	} catch (error) {
+		console.log(`  FAILED ${contender.name}: ${error.message}`);
+		missed = true;
+		if (contender === CONTENDERS[0]) process.exit(1);
+	}
 }
 console.log();
 console.log(table(rows));
 
 const [bare, ...others] = rows;
-let missed = false;
 for (const row of others) {
 	const gated = row.name === 'runnel sse()';
 	console.log(`\n${row.name} / bare${gated ? '' : ' (context, no target)'}`);

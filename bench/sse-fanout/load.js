@@ -158,6 +158,5 @@ answer({
 		}
 		clients.clear();
 		return {};
-	},
-	exit: () => setImmediate(() => process.exit(0))
+	}
 });

@@ -1,7 +1,4 @@
 // The app's real path: sse() over follow() over LocalBus (SQLite in a temp dir), one publish per broadcast.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { getRequest, setResponse } from '@sveltejs/kit/node';
 import { follow } from '$lib/server/bus/follow';
 import { loadConfig } from '$lib/server/config';
@@ -14,9 +11,10 @@ const TOPIC = 'bench:fanout';
 /** follow() ids are `<12-character tag>.<bus id>`. */
 const TAG = 'x'.repeat(12);
 
-const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-const rt = await initRuntime(loadConfig({ DATA_DIR: dir, DEMO_DATA: 'false', LOG_LEVEL: 'silent' }));
+// index.js hands over an empty directory and removes it afterwards, however this process ends.
+const dataDir = process.env.BENCH_DATA_DIR;
+if (!dataDir) throw new Error('BENCH_DATA_DIR must name an empty directory for the SQLite store');
+const rt = await initRuntime(loadConfig({ DATA_DIR: dataDir, DEMO_DATA: 'false', LOG_LEVEL: 'silent' }));
 
 let committed = 0;
 const readers = new Set();
