@@ -6,6 +6,21 @@ export type SseMessage<E extends Record<string, unknown>> = {
 const EVENT_NAME = /^[\w.:-]+$/;
 const LINE_BREAK = /\r\n|\r|\n/;
 
+// A broadcast hands one data object to every client: serialize it once. Data must not be mutated after it is sent.
+const dataLines = new WeakMap<object, string>();
+
+function linesOf(data: unknown): string {
+	const cacheable = typeof data === 'object' && data !== null;
+	if (cacheable) {
+		const hit = dataLines.get(data);
+		if (hit !== undefined) return hit;
+	}
+	let lines = '';
+	for (const line of (JSON.stringify(data) ?? 'null').split(LINE_BREAK)) lines += `data: ${line}\n`;
+	if (cacheable) dataLines.set(data, lines);
+	return lines;
+}
+
 /**
  * Serializes one message as an SSE block; the data is always JSON, one `data:` line per line of
  * it, so a payload can never end the block or forge a field. Throws on an id with CR, LF or NUL
@@ -20,9 +35,7 @@ export function formatMessage(message: { id?: string; event: string; data: unkno
 		if (/[\r\n\0]/.test(id)) throw new TypeError(`SSE id must not contain CR, LF or NUL, got ${JSON.stringify(id)}`);
 		block += `id: ${id}\n`;
 	}
-	block += `event: ${event}\n`;
-	for (const line of (JSON.stringify(data) ?? 'null').split(LINE_BREAK)) block += `data: ${line}\n`;
-	return block + '\n';
+	return block + `event: ${event}\n` + linesOf(data) + '\n';
 }
 
 /** A `retry:` block telling the client how long to wait before reconnecting. */

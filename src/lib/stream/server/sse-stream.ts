@@ -17,9 +17,40 @@ export interface EventStreamInit {
 }
 
 const SHUTDOWN_RETRY_MS = 1000;
+/** Queued messages past which the pump lets I/O run before taking more from the source. */
+const YIELD_AT = 16;
 
 /** Lets I/O run, so a client that keeps up can drain the queue before it overflows. */
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+// One encoder for every stream, and the last encoding reused: a broadcast writes the same text to
+// every client in a turn. The bytes are never mutated after they are handed out.
+const encoder = new TextEncoder();
+let lastText = '';
+let lastBytes = encoder.encode('');
+function encode(text: string): Uint8Array {
+	if (text !== lastText) {
+		lastText = text;
+		lastBytes = encoder.encode(text);
+	}
+	return lastBytes;
+}
+
+// Streams with a waiting read and new messages are flushed together once per turn, so all that a
+// source had ready leaves in one write.
+const dirty = new Set<() => void>();
+let flushScheduled = false;
+function scheduleFlush(flush: () => void): void {
+	dirty.add(flush);
+	if (flushScheduled) return;
+	flushScheduled = true;
+	setImmediate(() => {
+		flushScheduled = false;
+		const due = [...dirty];
+		dirty.clear();
+		for (const run of due) run();
+	});
+}
 
 /**
  * The body of an SSE response: the source is consumed eagerly into a bounded queue of formatted
@@ -29,15 +60,25 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 export function eventStream(init: EventStreamInit): ReadableStream<Uint8Array> {
 	const { iterator, signal, shutdown } = init;
-	const encoder = new TextEncoder();
 	const queue: string[] = [];
 	let heartbeatDue = false;
 	let ended = false;
-	let wake: (() => void) | undefined;
+	/** A read is pending and nothing was there to give it. */
+	let waiting = false;
 	let controller!: ReadableStreamDefaultController<Uint8Array>;
+	const send = () => {
+		if (ended || (!heartbeatDue && queue.length === 0)) return;
+		waiting = false;
+		const text = (heartbeatDue ? formatComment() : '') + queue.join('');
+		heartbeatDue = false;
+		queue.length = 0;
+		controller.enqueue(encode(text));
+	};
+	const flush = () => {
+		if (waiting) send();
+	};
 	const notify = () => {
-		wake?.();
-		wake = undefined;
+		if (waiting) scheduleFlush(flush);
 	};
 	const onAbort = () => end('', false);
 	const onShutdown = () => end(formatRetry(SHUTDOWN_RETRY_MS) + formatComment('closing'), true);
@@ -46,8 +87,8 @@ export function eventStream(init: EventStreamInit): ReadableStream<Uint8Array> {
 		notify();
 	}, init.heartbeatMs);
 
-	/** Ends the stream once: stops the source, frees everything, then writes `tail` (after the queue when `flush`). */
-	function end(tail: string, flush: boolean) {
+	/** Ends the stream once: stops the source, frees everything, then writes `tail` (after the queue when `drain`). */
+	function end(tail: string, drain: boolean) {
 		if (ended) return;
 		ended = true;
 		clearInterval(heartbeat);
@@ -59,15 +100,15 @@ export function eventStream(init: EventStreamInit): ReadableStream<Uint8Array> {
 		} catch {
 			// A throwing return() has nothing left to clean up for us.
 		}
-		const text = (flush ? queue.join('') : '') + tail;
+		const text = (drain ? queue.join('') : '') + tail;
 		queue.length = 0;
+		dirty.delete(flush);
 		try {
 			if (text) controller.enqueue(encoder.encode(text));
 			controller.close();
 		} catch {
 			// Already cancelled by the client.
 		}
-		notify();
 	}
 
 	async function pump() {
@@ -80,7 +121,7 @@ export function eventStream(init: EventStreamInit): ReadableStream<Uint8Array> {
 				notify();
 				if (queue.length > init.maxQueue) return end('', false);
 				// The client is behind: let I/O drain the queue before taking more.
-				if (queue.length > 1) await tick();
+				if (queue.length >= YIELD_AT) await tick();
 			}
 		} catch (error) {
 			end(init.errorBlock(error), true);
@@ -98,13 +139,10 @@ export function eventStream(init: EventStreamInit): ReadableStream<Uint8Array> {
 				else if (shutdown?.aborted) onShutdown();
 				else void pump();
 			},
-			async pull(c) {
-				while (!ended && queue.length === 0 && !heartbeatDue) await new Promise<void>((resolve) => (wake = resolve));
+			pull() {
 				if (ended) return;
-				const text = (heartbeatDue ? formatComment() : '') + queue.join('');
-				heartbeatDue = false;
-				queue.length = 0;
-				c.enqueue(encoder.encode(text));
+				if (queue.length > 0 || heartbeatDue) send();
+				else waiting = true;
 			},
 			cancel: () => end('', false)
 		},
