@@ -36,6 +36,26 @@ function encode(text: string): Uint8Array {
 	return lastBytes;
 }
 
+// One heartbeat timer per interval for all streams, not one per connection.
+const beats = new Map<number, { timer: ReturnType<typeof setInterval>; streams: Set<() => void> }>();
+function onHeartbeat(ms: number, beat: () => void): () => void {
+	let group = beats.get(ms);
+	if (!group) {
+		const streams = new Set<() => void>();
+		const timer = setInterval(() => streams.forEach((run) => run()), ms);
+		timer.unref?.();
+		beats.set(ms, (group = { timer, streams }));
+	}
+	group.streams.add(beat);
+	return () => {
+		group.streams.delete(beat);
+		if (group.streams.size === 0) {
+			clearInterval(group.timer);
+			beats.delete(ms);
+		}
+	};
+}
+
 // Streams with a waiting read and new messages are flushed together once per turn, so all that a
 // source had ready leaves in one write.
 const dirty = new Set<() => void>();
@@ -82,16 +102,16 @@ export function eventStream(init: EventStreamInit): ReadableStream<Uint8Array> {
 	};
 	const onAbort = () => end('', false);
 	const onShutdown = () => end(formatRetry(SHUTDOWN_RETRY_MS) + formatComment('closing'), true);
-	const heartbeat = setInterval(() => {
+	const stopHeartbeat = onHeartbeat(init.heartbeatMs, () => {
 		heartbeatDue = true;
 		notify();
-	}, init.heartbeatMs);
+	});
 
 	/** Ends the stream once: stops the source, frees everything, then writes `tail` (after the queue when `drain`). */
 	function end(tail: string, drain: boolean) {
 		if (ended) return;
 		ended = true;
-		clearInterval(heartbeat);
+		stopHeartbeat();
 		signal.removeEventListener('abort', onAbort);
 		shutdown?.removeEventListener('abort', onShutdown);
 		init.onEnd();
