@@ -109,3 +109,23 @@ test('SIGKILL mid-stream and restart on the same DATA_DIR: lost 0, duplicates 0,
 	expect(await app.stop()).toBe(0);
 	(await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
 });
+
+test('a fresh stream gets a resume position at once, so a client that saw no event yet misses nothing', async () => {
+	const app = await startServer();
+	try {
+		const cookie = await signUp(app.url, 'fresh');
+		const first = follow(`${app.url}${STREAM}`, cookie, ['unread', 'notification']);
+		await until(() => first.seen.length === 1, 10_000, 'the unread prelude');
+		expect(first.seen[0]).toMatchObject({ type: 'unread', data: { count: 0 } });
+		expect(first.seen[0].id).toMatch(/^[\w-]{12}\.0$/);
+		first.close();
+
+		await call(app.url, cookie, 'POST', '/api/notifications', { title: 'while away', body: '' });
+		const again = follow(`${app.url}${STREAM}`, cookie, ['unread', 'notification'], first.seen[0].id);
+		await until(() => again.seen.some((e) => e.type === 'notification'), 10_000, 'the missed notification');
+		expect(again.seen.find((e) => e.type === 'notification')?.data).toMatchObject({ title: 'while away' });
+		again.close();
+	} finally {
+		await app.stop();
+	}
+});

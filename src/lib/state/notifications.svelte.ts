@@ -10,6 +10,8 @@ export interface Toast {
 }
 
 const TOAST_MS = 6000;
+/** Live notifications kept in memory before the list is opened. */
+const MAX_KEPT = 200;
 const KEY = Symbol('notifications');
 
 /**
@@ -30,6 +32,8 @@ export class NotificationCenter {
 
 	#stream = $state.raw<EventStream<NotificationEvents> | null>(null);
 	#toastKey = 0;
+	/** Counts live `unread` events, so a list response that left before one can't overwrite it. */
+	#unreadVersion = 0;
 
 	/** Where the live stream is (for a connection hint). */
 	get status(): EventsStatus {
@@ -39,9 +43,13 @@ export class NotificationCenter {
 	/** Opens the stream; call once in the browser. */
 	start(): void {
 		const stream = (this.#stream = openNotificationsStream());
-		stream.onMessage('unread', ({ count }) => (this.unread = count));
+		stream.onMessage('unread', ({ count }) => {
+			this.#unreadVersion++;
+			this.unread = count;
+		});
 		stream.onMessage('notification', (notification) => {
-			if (this.loaded && !this.items.some((n) => n.id === notification.id)) this.items = [notification, ...this.items];
+			// Kept even while a page loads: the response may have left before this was stored.
+			if (!this.items.some((n) => n.id === notification.id)) this.items = [notification, ...this.items].slice(0, MAX_KEPT);
 			if (!this.listVisible) this.#toast(notification);
 		});
 		stream.onMessage('read', ({ ids }) => {
@@ -58,25 +66,31 @@ export class NotificationCenter {
 		this.#stream = null;
 	}
 
-	/** Loads the newest page (again). */
+	/** Loads the newest page (again), keeping live ones newer than it. */
 	async reload(): Promise<void> {
 		this.loaded = false;
-		this.items = [];
 		this.nextBefore = null;
 		await this.loadMore();
 	}
 
-	/** Loads the next older page. */
+	/** Loads the next older page (the newest when nothing is loaded yet). */
 	async loadMore(): Promise<void> {
 		if (this.loading) return;
 		this.loading = true;
 		this.error = null;
+		const first = !this.loaded;
+		const version = this.#unreadVersion;
 		try {
-			const page = await getNotifications({ before: this.loaded ? (this.nextBefore ?? undefined) : undefined });
-			const seen = new Set(this.items.map((n) => n.id));
-			this.items = [...this.items, ...page.items.filter((n) => !seen.has(n.id))];
+			const page = await getNotifications({ before: first ? undefined : (this.nextBefore ?? undefined) });
+			if (first) {
+				const newest = page.items[0]?.id ?? 0;
+				this.items = [...this.items.filter((n) => n.id > newest), ...page.items];
+			} else {
+				const seen = new Set(this.items.map((n) => n.id));
+				this.items = [...this.items, ...page.items.filter((n) => !seen.has(n.id))];
+			}
 			this.nextBefore = page.nextBefore;
-			this.unread = page.unread;
+			if (version === this.#unreadVersion) this.unread = page.unread;
 			this.loaded = true;
 		} catch (error) {
 			this.error = (error as Error).message || 'Could not load notifications.';

@@ -8,7 +8,8 @@ export type ResetEvent = { reset: { reason: 'too-old' | 'unknown' } };
 
 /**
  * Follows a bus topic as SSE messages. Checks the Last-Event-ID first (400 when malformed or from
- * another stream), then replays what came after it and continues live; a position that can't be
+ * another stream), then replays what came after it (or after the head, for a fresh client; the
+ * prelude's last message carries that position) and continues live; a position that can't be
  * replayed gets one `reset` message and the stream ends. A slow reader is cut off to resume later.
  * @example sse(request, (ctx) => follow(`user:${id}`, ctx));
  */
@@ -19,9 +20,13 @@ export async function follow<E extends ResetEvent>(
 ): Promise<AsyncIterable<SseMessage<E>>> {
 	const { bus, store } = runtime();
 	const ids = new StreamIds(await instanceSecret(store.db));
-	const after = ctx.lastEventId === null ? null : ids.decode(topic, ctx.lastEventId, (id) => bus.isId(id));
+	// A fresh client starts at the topic's head, and its first message carries that id: a client
+	// that never saw an event still resumes without a gap.
+	const after = ctx.lastEventId === null ? await bus.head(topic) : ids.decode(topic, ctx.lastEventId, (id) => bus.isId(id));
 	const subscription = bus.subscribe(topic, { after, signal: ctx.signal });
-	const prelude = options.prelude ? await options.prelude() : [];
+	const prelude = (options.prelude ? await options.prelude() : []).map((message, i, all) =>
+		i === all.length - 1 ? { ...message, id: ids.encode(topic, after) } : message
+	);
 
 	return (async function* () {
 		yield* prelude;

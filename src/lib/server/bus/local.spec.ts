@@ -70,6 +70,19 @@ describe('LocalBus publish', () => {
 	});
 });
 
+describe('LocalBus head', () => {
+	it('is "0" for a new topic and the newest id after publishes; subscribing after it misses nothing', async () => {
+		const { bus } = await start();
+		expect(await bus.head('h')).toBe('0');
+		await publishMany(bus, 'h', 3);
+		const head = await bus.head('h');
+		expect(head).toBe('3');
+		const events = bus.subscribe('h', { after: head });
+		await publishMany(bus, 'h', 2);
+		expect((await take(events, 2)).map((e) => e.id)).toEqual(['4', '5']);
+	});
+});
+
 describe('LocalBus subscribe', () => {
 	it('replays what came after an id, then goes live', async () => {
 		const { bus } = await start();

@@ -67,6 +67,10 @@ export class LocalBus implements Bus {
 		return sub;
 	}
 
+	async head(topic: string): Promise<string> {
+		return String((await table.position(this.#options.db, topic)).lastSeq);
+	}
+
 	isId(raw: string): boolean {
 		return ID.test(raw);
 	}

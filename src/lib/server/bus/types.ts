@@ -40,6 +40,8 @@ export interface Bus {
 	publish<T>(topic: string, event: { type: string; data: T }): Promise<string>;
 	/** Replay then live; the first `next()` throws ReplayError when `after` can't be served. */
 	subscribe(topic: string, options?: SubscribeOptions): AsyncIterable<BusEvent>;
+	/** The id of the topic's newest event ("0" when it has none): subscribe after it to miss nothing from now on. */
+	head(topic: string): Promise<string>;
 	/** True when `raw` has the shape of an id of this bus (says nothing of any topic). */
 	isId(raw: string): boolean;
 	/** Drops events past retention (count and age); runs on a timer too. */
