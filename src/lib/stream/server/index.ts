@@ -4,3 +4,5 @@ export { sse, type SseContext, type SseSource } from './sse';
 export { configureSse, type SseOptions } from './sse-options';
 export type { SseMessage } from './sse-format';
 export type * from './types';
+export { ndjson, type NdjsonContext, type NdjsonOptions, type NdjsonSource } from './ndjson';
+export { file, type FileSource } from './file';

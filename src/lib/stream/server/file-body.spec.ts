@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readlink, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { file, type FileSource } from './file';
+import { serve, type TestServer } from './test-server';
+
+const MODIFIED = new Date('2024-01-02T03:04:05Z');
+let dir: string;
+let server: TestServer;
+const sources = new Map<string, FileSource>();
+
+beforeAll(async () => {
+	dir = await mkdtemp(join(tmpdir(), 'runnel-file-body-'));
+	server = await serve((request) => file(request, sources.get(new URL(request.url).pathname.slice(1))!));
+});
+afterAll(async () => {
+	await server?.close();
+	await rm(dir, { recursive: true, force: true });
+});
+
+/** How many of this process's file descriptors are open on `path` (Linux /proc). */
+async function openFds(path: string): Promise<number> {
+	const fds = await readdir('/proc/self/fd');
+	const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+	return targets.filter((target) => target === path).length;
+}
+
+async function until(check: () => Promise<boolean>, ms = 3000): Promise<void> {
+	for (const deadline = Date.now() + ms; !(await check()); ) {
+		if (Date.now() > deadline) throw new Error('timed out');
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+/** A 64 MiB sparse file: far more than socket buffers hold, so a download of it stays open until read. */
+async function bigFile(key: string): Promise<string> {
+	const path = join(dir, key);
+	await writeFile(path, '');
+	await truncate(path, 64 * 1024 * 1024);
+	sources.set(key, { path, size: 64 * 1024 * 1024, sha256: 'ab'.repeat(32), modified: MODIFIED, name: 'big.bin' });
+	return path;
+}
+
+describe('file() bodies over HTTP', () => {
+	it('streams a 5 MiB file whole, matching its SHA-256 and Content-Length', async () => {
+		const bytes = randomBytes(5 * 1024 * 1024);
+		const sha256 = createHash('sha256').update(bytes).digest('hex');
+		const path = join(dir, 'five');
+		await writeFile(path, bytes);
+		sources.set('five', { path, size: bytes.length, sha256, modified: MODIFIED, name: 'five.bin' });
+		const response = await fetch(`${server.url}/five`);
+		expect(response.headers.get('content-length')).toBe(String(bytes.length));
+		const received = Buffer.from(await response.arrayBuffer());
+		expect(createHash('sha256').update(received).digest('hex')).toBe(sha256);
+		expect(await openFds(path)).toBe(0);
+	});
+
+	it.each([
+		['a whole download', {}],
+		['a multipart download', { range: 'bytes=0-1,-60000000' }]
+	])('closes the file when the client aborts %s', async (_, headers) => {
+		const path = await bigFile('big');
+		const abort = new AbortController();
+		const response = await fetch(`${server.url}/big`, { headers, signal: abort.signal });
+		const reader = response.body!.getReader();
+		await reader.read();
+		expect(await openFds(path)).toBe(1);
+		abort.abort();
+		await until(async () => (await openFds(path)) === 0);
+	});
+
+	it('closes the file after a HEAD, a 304 and a 416', async () => {
+		const path = await bigFile('big');
+		await fetch(`${server.url}/big`, { method: 'HEAD' });
+		await fetch(`${server.url}/big`, { headers: { 'if-none-match': `"${'ab'.repeat(32)}"` } });
+		const refused = await fetch(`${server.url}/big`, { headers: { range: 'bytes=99999999-' } });
+		expect(refused.status).toBe(416);
+		await until(async () => (await openFds(path)) === 0);
+	});
+
+	it('refuses with 500 a file whose size on disk differs from its record', async () => {
+		const path = join(dir, 'changed');
+		await writeFile(path, 'longer than recorded');
+		sources.set('changed', { path, size: 3, sha256: 'cd'.repeat(32), modified: MODIFIED, name: 'changed.txt' });
+		const response = await fetch(`${server.url}/changed`);
+		expect(response.status).toBe(500);
+		await response.text();
+		expect(await openFds(path)).toBe(0);
+	});
+});
