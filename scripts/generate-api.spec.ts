@@ -37,13 +37,13 @@ const jsonGet = (doc: string) => `/** ${doc} */\nexport const GET = (async () =>
 describe('generate', () => {
 	it('writes one typed file per area (snapshot)', async () => {
 		const { files, warnings } = generate(fixtureOptions);
-		expect(files.map((file) => basename(file.path))).toEqual(['docs.api.ts', 'files.api.ts', 'notifications.api.ts', 'rooms.api.ts', 'search.api.ts']);
+		expect(files.map((file) => basename(file.path))).toEqual(['analytics.api.ts', 'docs.api.ts', 'files.api.ts', 'notifications.api.ts', 'rooms.api.ts', 'search.api.ts']);
 		for (const file of files) {
 			expect(file.content.split('\n')[0]).toBe(HEADER);
 			await expect(file.content).toMatchFileSnapshot(`__snapshots__/generate-api/${basename(file.path)}.snap`);
 		}
 		expect(warnings.map((w) => w.replace(/^.*fixtures\/routes\//, ''))).toEqual([
-			'api/analytics/+server.ts: skipped GET: records helpers are not generated yet',
+			'api/analytics/+server.ts: skipped POST: record streams must be GET',
 			'api/legacy/+server.ts: skipped GET is annotated with a type, which hides the response brand: write `export const GET = (async (event) => …) satisfies RequestHandler`',
 			'api/legacy/+server.ts: skipped POST returns new Response(): return exactly one of sse(), json(), ndjson(), file(), text() (errors: throw, e.g. inside handleErrors())'
 		]);
@@ -79,6 +79,9 @@ describe('names', () => {
 		expect(name('get', 'categories', '[slug]', 'read-all')).toBe('getCategoryReadAll');
 		expect(name('get', 'status', '[id]')).toBe('getStatus');
 		expect(name('get', 'repos', '[owner]', '[repo]')).toBe('getRepoByRepo');
+		expect(name('read', 'analytics')).toBe('readAnalytics');
+		expect(name('read', '(live)', 'rooms', '[id]', 'history')).toBe('readRoomHistory');
+		expect(name('download', 'files', '[id]', 'content')).toBe('downloadFileContent');
 	});
 
 	it('rejects paths it cannot express', () => {
@@ -101,7 +104,7 @@ describe('check and write', () => {
 		writeFileSync(join(outDir, 'mine.api.ts'), '// written by hand\n');
 		const problems = staleFiles(files, outDir);
 		expect(problems).toHaveLength(2);
-		expect(problems[0]).toMatch(/docs\.api\.ts is out of date$/);
+		expect(problems[0]).toMatch(/analytics\.api\.ts is out of date$/);
 		expect(problems[1]).toMatch(/gone\.api\.ts has no routes left$/);
 		writeGenerated(files, outDir);
 		expect(staleFiles(files, outDir)).toEqual([]);
@@ -120,16 +123,24 @@ describe('generated code type-checks', () => {
 	});
 
 	it('and a wrong call is a type error', () => {
-		const lines = ["await postNotifications({ title: 1, body: 'b' });", "await getFile('f1');", "openRoomStream('r1').onMessage('nope', () => {});"];
+		const lines = [
+			"await postNotifications({ title: 1, body: 'b' });",
+			"await getFile('f1');",
+			"openRoomStream('r1').onMessage('nope', () => {});",
+			"readAnalytics({ series: 'a' });",
+			"readRoomHistory('r1', { cursor: 'nope' });",
+			"await downloadFileContent('f1', { version: 'v2' });"
+		];
 		const diagnostics = typecheck(root, [...generated(), usage(lines.join('\n'))]);
 		const firstLine = USAGE_IMPORTS.split('\n').length + 2;
-		expect(diagnostics.map((d) => Number(/usage\.ts:(\d+):/.exec(d)?.[1]) - firstLine)).toEqual([0, 1, 2]);
+		expect(diagnostics.map((d) => Number(/usage\.ts:(\d+):/.exec(d)?.[1]) - firstLine)).toEqual([0, 1, 2, 3, 4, 5]);
 	});
 });
 
 const USAGE_IMPORTS = `import { deleteNotification, getNotifications, markRead, openNotificationsStream, postNotifications } from './lib/api/notifications.api';
-import { getFile, patchFile } from './lib/api/files.api';
-import { openRoomStream } from './lib/api/rooms.api';
+import { downloadFileContent, downloadFileThumbnail, getFile, patchFile } from './lib/api/files.api';
+import { openRoomStream, readRoomHistory } from './lib/api/rooms.api';
+import { readAnalytics } from './lib/api/analytics.api';
 import { getDoc } from './lib/api/docs.api';
 import { getSearch } from './lib/api/search.api';
 
@@ -156,4 +167,13 @@ const GOOD_USAGE = `
 	await patchFile('f1', { name: 'new' });
 	await getDoc('guides/a b.md');
 	await getSearch(undefined, { q: 'x' });
+	const points = readAnalytics({ series: ['a'] }, { signal, cursor: 'cursor', onChunk: (batch) => assert<Equal<typeof batch, { cursor: string; at: number; value: number }[]>>() });
+	for await (const point of points) assert<Equal<typeof point, { cursor: string; at: number; value: number }>>();
+	await points.done;
+	const history = readRoomHistory('r1', { onError: (error) => error.message, onComplete: () => {} });
+	for await (const message of history) assert<Equal<typeof message, { id: string; text: string; at: number }>>();
+	const blob = await downloadFileContent('f1', { version: 2 }, { signal, onProgress: ({ received }) => received });
+	assert<Equal<typeof blob, Blob>>();
+	assert<Equal<Awaited<ReturnType<typeof downloadFileThumbnail>>, Blob>>();
+	await downloadFileThumbnail('f1');
 	return status;`;

@@ -8,10 +8,11 @@
  *   `export async function GET`), never annotated `: RequestHandler`, so the branded return type
  *   survives. Methods: GET, POST, PUT, PATCH, DELETE.
  * - The kind comes from the helper every `return` calls, by name: `sse(…)` -> events,
- *   `json(…)` -> json, `ndjson(…)` -> records, `file(…)` -> file, `text(…)` -> text. Only events
- *   and json are generated so far; a handler returning anything else, or more than one kind, is
- *   skipped with a warning. A call wrapping an inline function, like `handleErrors(async () =>
- *   json(…))`, counts as what that function returns; failures are thrown, not returned.
+ *   `json(…)` -> json, `ndjson(…)` -> records, `file(…)` -> file, `text(…)` -> text. Events,
+ *   records and file handlers must be GET; text is not generated yet; a handler returning
+ *   anything else, or more than one kind, is skipped with a warning. A call wrapping an inline
+ *   function, like `handleErrors(async () => json(…))`, counts as what that function returns;
+ *   failures are thrown, not returned.
  * - `export type Query = {…}` types the GET handler's query parameters (values: string, number,
  *   boolean or arrays of them, joined with ","). `export type Body = {…}` types the JSON body of
  *   every POST, PUT, PATCH and DELETE in the file. The argument is optional when all members are.
@@ -20,19 +21,25 @@
  *   generated file each); `[id]` and `[id=matcher]` are string arguments, `[[opt]]` is
  *   `string | undefined`, `[...rest]` is a string whose "/" are kept; all are URL-encoded.
  *
- * Naming rule: prefix `open` for events, else the lower-case method; then each static segment in
- * PascalCase ("read-all" -> "ReadAll"); a static segment followed by a parameter is made singular
- * ("ies" -> "y"; a final "s" dropped unless "ss", "us", "is") and the parameter adds nothing; a
- * parameter not after a static segment adds `By<Param>`. Examples: GET /api/notifications ->
- * getNotifications; POST /api/notifications/read -> postNotificationsRead; GET (events)
- * /api/notifications/stream -> openNotificationsStream; GET /api/files/[id] -> getFile;
- * GET (events) /api/rooms/[id]/stream -> openRoomStream. Two handlers with one name in an area
- * are an error: give one a `@client` name.
+ * Naming rule: prefix `open` for events, `read` for records, `download` for file, else (json) the
+ * lower-case method; then each static segment in PascalCase ("read-all" -> "ReadAll"); a static
+ * segment followed by a parameter is made singular ("ies" -> "y"; a final "s" dropped unless
+ * "ss", "us", "is") and the parameter adds nothing; a parameter not after a static segment adds
+ * `By<Param>`. Examples: GET /api/notifications -> getNotifications; POST /api/notifications/read
+ * -> postNotificationsRead; GET (events) /api/notifications/stream -> openNotificationsStream;
+ * GET /api/files/[id] -> getFile; GET (events) /api/rooms/[id]/stream -> openRoomStream;
+ * GET (records) /api/analytics -> readAnalytics; GET (file) /api/files/[id]/content ->
+ * downloadFileContent. Two handlers with one name in an area are an error: give one a `@client`
+ * name.
+ *
+ * What a helper returns: json `Promise<JsonOf<…>>` (requestJson); events `EventStream<EventsOf<…>>`
+ * (openEvents); records `RecordStream<RecordOf<…>>` (readRecords, typed callbacks and an async
+ * iterator); file `Promise<Blob>` (downloadFile; a declared `Query` goes into the URL).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { emitArea, HEADER, type Endpoint } from './api-gen/emit.ts';
-import { parseModule } from './api-gen/parse-module.ts';
+import { parseModule, type Kind } from './api-gen/parse-module.ts';
 import { functionName, parseRoutePath } from './api-gen/route-path.ts';
 
 /** Where to read routes and write helpers. */
@@ -80,19 +87,19 @@ export function generate(options: GenerateOptions): GenerateResult {
 		warnings.push(...module.warnings.map((w) => `${where}: skipped ${w}`));
 		const importPath = `${importBase}/api/${dirs.join('/')}/+server`;
 		for (const handler of module.handlers) {
-			if (handler.kind !== 'events' && handler.kind !== 'json') {
+			if (handler.kind === 'text') {
 				warnings.push(`${where}: skipped ${handler.method}: ${handler.kind} helpers are not generated yet`);
 				continue;
 			}
-			if (handler.kind === 'events' && handler.method !== 'GET') {
-				warnings.push(`${where}: skipped ${handler.method}: event streams must be GET`);
+			if (handler.kind !== 'json' && handler.method !== 'GET') {
+				warnings.push(`${where}: skipped ${handler.method}: ${KIND_NOUN[handler.kind]} must be GET`);
 				continue;
 			}
 			if (handler.client !== undefined && !/^[A-Za-z_$][\w$]*$/.test(handler.client)) {
 				errors.push(`${where}: ${handler.method}: @client "${handler.client}" is not an identifier`);
 				continue;
 			}
-			const prefix = handler.kind === 'events' ? 'open' : handler.method.toLowerCase();
+			const prefix = PREFIX[handler.kind] ?? handler.method.toLowerCase();
 			const name = handler.client || functionName(prefix, route.segments);
 			const list = areas.get(route.area) ?? [];
 			areas.set(route.area, [...list, { route, module, handler, name, importPath }]);
@@ -162,6 +169,11 @@ export function main(args: string[], root = process.cwd()): number {
 		return 1;
 	}
 }
+
+/** The name prefix of each streaming kind; json helpers use the lower-case method. */
+const PREFIX: Partial<Record<Kind, string>> = { events: 'open', records: 'read', file: 'download' };
+
+const KIND_NOUN: Record<Kind, string> = { events: 'event streams', records: 'record streams', file: 'file downloads', text: 'text streams', json: 'JSON calls' };
 
 function findRouteFiles(dir: string): string[] {
 	if (!existsSync(dir)) return [];

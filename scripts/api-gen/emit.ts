@@ -1,5 +1,5 @@
 // Writes one `<area>.api.ts`: type-only imports of the routes, one typed function per handler.
-import type { Handler, RouteModule } from './parse-module.ts';
+import type { Handler, Kind, RouteModule } from './parse-module.ts';
 import { paramsOf, urlTemplate, type RoutePath } from './route-path.ts';
 
 /** The first line of every generated file (also how stale generated files are recognised). */
@@ -18,6 +18,18 @@ export interface Endpoint {
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** How each kind is called: the type extractor, runtime imports, options type, return and call. */
+const KINDS = {
+	json: { extractor: 'JsonOf', runtime: ['requestJson', 'type CallOptions'], options: () => 'CallOptions' },
+	events: { extractor: 'EventsOf', runtime: ['openEvents', 'type EventStream', 'type EventsOptions'], options: () => 'EventsOptions' },
+	records: {
+		extractor: 'RecordOf',
+		runtime: ['readRecords', 'type RecordStream', 'type RecordsOptions'],
+		options: (result: string) => `RecordsOptions<${result}>`
+	},
+	file: { extractor: undefined, runtime: ['downloadFile', 'type DownloadOptions'], options: () => 'DownloadOptions' }
+} satisfies Record<Exclude<Kind, 'text'>, { extractor?: string; runtime: string[]; options: (result: string) => string }>;
+
 /** The file for one area's endpoints (in the order given). */
 export function emitArea(endpoints: Endpoint[]): string {
 	const runtime = new Set<string>();
@@ -25,21 +37,25 @@ export function emitArea(endpoints: Endpoint[]): string {
 	const routeImports = new Map<string, Set<string>>();
 	const functions = endpoints.map((endpoint) => {
 		const { route, handler } = endpoint;
+		const kind = KINDS[handler.kind as keyof typeof KINDS];
+		const input = inputOf(endpoint);
 		const names = routeImports.get(endpoint.importPath) ?? new Set<string>();
 		routeImports.set(endpoint.importPath, names);
-		names.add(`${handler.method} as ${handlerAlias(endpoint)}`);
-		const input = inputOf(endpoint);
+		// A file download's type does not depend on the handler, only on its Query.
+		if (kind.extractor) {
+			names.add(`${handler.method} as ${handlerAlias(endpoint)}`);
+			extractors.add(kind.extractor);
+		}
 		if (input) names.add(`${input.type} as ${input.type}_${route.key}`);
-		extractors.add(handler.kind === 'events' ? 'EventsOf' : 'JsonOf');
-		if (handler.kind === 'events') ['openEvents', 'type EventStream', 'type EventsOptions'].forEach((n) => runtime.add(n));
-		else ['requestJson', 'type CallOptions'].forEach((n) => runtime.add(n));
+		kind.runtime.forEach((name) => runtime.add(name));
+		if (handler.kind === 'file' && input) runtime.add('withQuery');
 		return emitFunction(endpoint, input);
 	});
 	const lines = [
 		HEADER,
 		importLine(sortNames(runtime), '$lib/stream/client', false),
-		importLine([...extractors].sort(), '$lib/stream/server/types', true),
-		...[...routeImports].map(([path, names]) => importLine([...names], path, true)),
+		...(extractors.size ? [importLine([...extractors].sort(), '$lib/stream/server/types', true)] : []),
+		...[...routeImports].filter(([, names]) => names.size).map(([path, names]) => importLine([...names], path, true)),
 		'',
 		functions.join('\n\n'),
 		''
@@ -58,18 +74,19 @@ function inputOf({ module, handler }: Endpoint): Input | undefined {
 
 function emitFunction(endpoint: Endpoint, input: Input | undefined): string {
 	const { route, handler, name } = endpoint;
-	const alias = handlerAlias(endpoint);
-	const events = handler.kind === 'events';
-	const result = events ? `EventsOf<typeof ${alias}>` : `JsonOf<typeof ${alias}>`;
+	const kind = KINDS[handler.kind as keyof typeof KINDS];
+	const result = kind.extractor ? `${kind.extractor}<typeof ${handlerAlias(endpoint)}>` : 'Blob';
 	const args = paramsOf(route.segments).map((p) => `${p.ident}: ${p.optional ? 'string | undefined' : 'string'}`);
 	if (input) args.push(`${input.arg}${input.optional ? '?' : ''}: ${input.type}_${route.key}`);
-	args.push(`options?: ${events ? 'EventsOptions' : 'CallOptions'}`);
+	args.push(`options?: ${kind.options(result)}`);
 	const passed = input ? `{ ...options, ${input.arg} }` : 'options';
 	const url = `\`${urlTemplate(route.segments)}\``;
-	const call = events
-		? `openEvents<${result}>(${url}, ${passed})`
-		: `requestJson<${result}>('${handler.method}', ${url}, ${passed})`;
-	const returns = events ? `EventStream<${result}>` : `Promise<${result}>`;
+	const [returns, call] = {
+		json: [`Promise<${result}>`, `requestJson<${result}>('${handler.method}', ${url}, ${passed})`],
+		events: [`EventStream<${result}>`, `openEvents<${result}>(${url}, ${passed})`],
+		records: [`RecordStream<${result}>`, `readRecords<${result}>(${url}, ${passed})`],
+		file: ['Promise<Blob>', `downloadFile(${input ? `withQuery(${url}, ${input.arg})` : url}, options)`]
+	}[handler.kind as keyof typeof KINDS];
 	const doc = `${handler.doc ? handler.doc + ' ' : ''}(${handler.method} ${route.id})`.replace(/\*\//g, '*\\/');
 	return [`/** ${doc} */`, `export function ${name}(${args.join(', ')}): ${returns} {`, `\treturn ${call};`, '}'].join('\n');
 }

@@ -47,7 +47,7 @@ export function parseRoutePath(dirs: string[]): RoutePath {
 }
 
 /**
- * The derived function name: `open` (events) or the lower-case method, then each static segment in
+ * The derived function name: the kind's prefix (`open`, `read`, `download`) or the lower-case method, then each static segment in
  * PascalCase; a static segment followed by a parameter is made singular and the parameter adds
  * nothing (`files/[id]` -> `File`); a parameter after another parameter adds `By<Name>`.
  */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { ApiError } from './api-error';
 import { openEvents, type EventStream, type OpenEventsOptions, type StreamEvent } from './events.svelte';
-import { TestXhr } from './test-xhr';
+import { TestXhr } from '../testing/xhr';
 
 type Events = { note: { text: string }; count: number };
 type Script = (res: ServerResponse, req: IncomingMessage) => void;

@@ -6,3 +6,5 @@ export { ApiError } from './api-error';
 export { withQuery, type QueryParams, type QueryValue } from './query';
 export { requestJson, type CallOptions, type RequestOptions } from './request';
 export { EventStream, openEvents, type EventsOptions, type EventsStatus, type OpenEventsOptions, type StreamEvent } from './events.svelte';
+export { downloadFile, type DownloadOptions } from './download';
+export { readRecords, type ReadRecordsOptions, type RecordsOptions, type RecordStream } from './records';
