@@ -29,7 +29,9 @@ describe('loadConfig', () => {
 			busRetentionAgeMs: 168 * 3600_000,
 			sseHeartbeatMs: 15_000,
 			sseMaxStreamsPerUser: 10,
-			sseMaxQueue: 1000
+			sseMaxQueue: 1000,
+			maxUploadBytes: 2 * 1024 ** 3,
+			uploadStaleMs: 24 * 3600_000
 		});
 	});
 

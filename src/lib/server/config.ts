@@ -19,6 +19,10 @@ export interface Config {
 	sseMaxStreamsPerUser: number;
 	/** Events queued for one SSE client before it is disconnected to resume later. */
 	sseMaxQueue: number;
+	/** Largest file one upload may declare (bytes). */
+	maxUploadBytes: number;
+	/** Unfinished uploads untouched this long (ms) are removed. */
+	uploadStaleMs: number;
 }
 
 /** A bad environment value: the message names the variable and what it accepts. */
@@ -89,6 +93,8 @@ export function loadConfig(env: Env = process.env): Config {
 		busRetentionAgeMs: integer(env, 'BUS_RETENTION_HOURS', 168, 1, 24 * 365) * 3600_000,
 		sseHeartbeatMs: integer(env, 'SSE_HEARTBEAT_SECONDS', 15, 1, 3600) * 1000,
 		sseMaxStreamsPerUser: integer(env, 'SSE_MAX_STREAMS_PER_USER', 10, 1, 1000),
-		sseMaxQueue: integer(env, 'SSE_MAX_QUEUE', 1000, 1, 1_000_000)
+		sseMaxQueue: integer(env, 'SSE_MAX_QUEUE', 1000, 1, 1_000_000),
+		maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+		uploadStaleMs: integer(env, 'UPLOAD_STALE_HOURS', 24, 1, 24 * 365) * 3600_000
 	};
 }

@@ -70,6 +70,42 @@ export interface SettingsTable {
 	value: string;
 }
 
+/** A published file: `id` is what URLs carry; `stored` is the generated name on disk (never user input). */
+export interface FilesTable {
+	id: string;
+	owner_id: number;
+	/** The original name, sanitised; metadata only. */
+	name: string;
+	size: number;
+	/** Hex SHA-256 of the content. */
+	sha256: string;
+	type: string;
+	stored: string;
+	is_public: number;
+	created_at: number;
+}
+
+/** A file shared into a chat room: its members may download it. */
+export interface FileSharesTable {
+	file_id: string;
+	room_id: number;
+	shared_by: number;
+	shared_at: number;
+}
+
+/** An unfinished upload: the declared size and SHA-256, and how many bytes the server holds. */
+export interface UploadsTable {
+	id: string;
+	owner_id: number;
+	name: string;
+	size: number;
+	sha256: string;
+	type: string;
+	offset: number;
+	created_at: number;
+	updated_at: number;
+}
+
 /** Every table, as Kysely sees it. */
 export interface Database {
 	users: UsersTable;
@@ -80,6 +116,9 @@ export interface Database {
 	bus_topics: BusTopicsTable;
 	notifications: NotificationsTable;
 	settings: SettingsTable;
+	files: FilesTable;
+	file_shares: FileSharesTable;
+	uploads: UploadsTable;
 }
 
 export type User = Selectable<UsersTable>;

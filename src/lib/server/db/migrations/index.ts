@@ -3,12 +3,14 @@ import type { Dialect } from '../dialect';
 import { accounts } from './001-accounts';
 import { bus } from './002-bus';
 import { notifications } from './003-notifications';
+import { files } from './004-files';
 
 /** Every migration in order; names sort by their number and are never renamed once shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
 	return {
 		'001-accounts': accounts(dialect),
 		'002-bus': bus(),
-		'003-notifications': notifications(dialect)
+		'003-notifications': notifications(dialect),
+		'004-files': files()
 	};
 }
