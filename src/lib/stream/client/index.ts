@@ -8,3 +8,5 @@ export { requestJson, type CallOptions, type RequestOptions } from './request';
 export { EventStream, openEvents, type EventsOptions, type EventsStatus, type OpenEventsOptions, type StreamEvent } from './events.svelte';
 export { downloadFile, type DownloadOptions } from './download';
 export { readRecords, type ReadRecordsOptions, type RecordsOptions, type RecordStream } from './records';
+export { uploadFile, type UploadOptions, type UploadProgress } from './upload';
+export { hashBlob } from './file-hash';
