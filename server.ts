@@ -20,6 +20,8 @@ export async function main(): Promise<void> {
 	}
 	// adapter-node reads these when handler.js loads; a proxy deployment sets ORIGIN or its own header.
 	if (!process.env.ORIGIN && !process.env.PROTOCOL_HEADER) process.env.PROTOCOL_HEADER = LOCAL_PROTOCOL_HEADER;
+	// Upload chunks are up to 16 MiB; JSON endpoints keep their own smaller limit (readJson).
+	process.env.BODY_SIZE_LIMIT ??= '16M';
 	// Loading the handler runs SvelteKit's init hook, which starts the runtime with the app's own
 	// module copies; this file then picks that same runtime up from globalThis.
 	const handlerPath = './handler.js';

@@ -35,5 +35,16 @@ for (const [size, viewport] of Object.entries(SIZES)) {
 		await page.getByTestId('notification').nth(2).getByRole('button', { name: /Mark read/ }).click();
 		await expect(page.getByTestId('unread-badge')).toHaveText('2');
 		await page.screenshot({ path: `${DIR}/notifications-${size}.png` });
+
+		await page.goto('/files');
+		await page.getByLabel('Choose files to upload').setInputFiles([
+			{ name: 'quarterly-report.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(180_000, 7) },
+			{ name: 'team-photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(420_000, 3) }
+		]);
+		await expect(page.getByTestId('upload').getByText('Uploaded')).toHaveCount(2, { timeout: 30_000 });
+		await expect(page.getByTestId('file')).toHaveCount(2);
+		await page.getByTestId('file').first().getByRole('button', { name: 'Make public' }).click();
+		await expect(page.getByTestId('file').first().getByText('Public')).toBeVisible();
+		await page.screenshot({ path: `${DIR}/files-${size}.png`, fullPage: true });
 	});
 }

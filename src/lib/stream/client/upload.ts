@@ -44,12 +44,13 @@ export async function uploadFile<T = unknown>(blob: Blob, options: UploadOptions
 	const { signal } = options;
 	let id = options.uploadId;
 	let offset: number;
+	let chunkSize = options.chunkSize ?? 1024 * 1024;
 	if (id) {
 		offset = await serverOffset(http, id, signal);
 	} else {
 		const sha256 = await hashBlob(blob, { signal, onProgress: (done) => options.onProgress?.({ phase: 'hashing', done, total: blob.size }) });
 		const name = options.name ?? (blob instanceof File ? blob.name : 'file');
-		const created = await json<{ id: string; offset: number }>(http, '/api/uploads', {
+		const created = await json<{ id: string; offset: number; chunkSize?: number }>(http, '/api/uploads', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
 			body: JSON.stringify({ name, size: blob.size, sha256, type: options.type ?? blob.type ?? '' }),
@@ -57,9 +58,9 @@ export async function uploadFile<T = unknown>(blob: Blob, options: UploadOptions
 		});
 		id = created.id;
 		offset = created.offset;
+		if (created.chunkSize) chunkSize = Math.min(chunkSize, created.chunkSize);
 		options.onCreated?.(id);
 	}
-	const chunkSize = options.chunkSize ?? 1024 * 1024;
 	let failures = 0;
 	for (;;) {
 		options.onProgress?.({ phase: 'uploading', done: offset, total: blob.size });
