@@ -2,6 +2,7 @@ import { redirect, type Handle, type ServerInit } from '@sveltejs/kit';
 import * as accounts from '$lib/server/accounts';
 import { initRuntime } from '$lib/server/runtime';
 import { configureSse } from '$lib/stream/server';
+import { errorResponse } from '$lib/stream/server/errors';
 
 /** Paths anyone may open; everything else needs a session. */
 const PUBLIC = [/^\/signin\/?$/, /^\/signup\/?$/, /^\/api\/auth\//, /^\/favicon/, /^\/_app\//, /^\/robots\.txt$/];
@@ -29,12 +30,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 
 	const path = event.url.pathname;
 	if (!event.locals.user && !PUBLIC.some((re) => re.test(path))) {
-		if (path.startsWith('/api/')) {
-			return new Response(JSON.stringify({ error: 'Sign in first.' }), {
-				status: 401,
-				headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }
-			});
-		}
+		if (path.startsWith('/api/')) return errorResponse(401, 'Sign in first.');
 		const back = path === '/' ? '' : `?redirectTo=${encodeURIComponent(path + event.url.search)}`;
 		redirect(303, `/signin${back}`);
 	}

@@ -1,3 +1,4 @@
+import { errorResponse } from '$lib/stream/server/errors';
 import { HttpError } from './errors';
 
 /**
@@ -28,11 +29,7 @@ export async function handleErrors<R extends Response>(run: () => Promise<R>): P
 	try {
 		return await run();
 	} catch (error) {
-		if (error instanceof HttpError) {
-			const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
-			if (error.retryAfter) headers['retry-after'] = String(error.retryAfter);
-			return new Response(JSON.stringify({ error: error.message }), { status: error.status, headers }) as R;
-		}
+		if (error instanceof HttpError) return errorResponse(error.status, error.message, { retryAfter: error.retryAfter || undefined }) as R;
 		throw error;
 	}
 }

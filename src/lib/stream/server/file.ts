@@ -2,16 +2,12 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { multipartBody, rangeBody, type FileBody } from './file-body';
 import { representationHeaders, safeContentType, type FileSource } from './file-headers';
 import { isNotModified, selectRanges, type RangeSelection } from './file-range';
-import { json } from './json';
+import { errorResponse } from './errors';
 import type { FileResponse } from './types';
 
 export type { FileSource } from './file-headers';
 
 const ALLOW = 'GET, HEAD';
-
-function failure(status: number, message: string, headers?: HeadersInit): FileResponse {
-	return json({ error: message }, { status, headers }) as Response as FileResponse;
-}
 
 /** Opens the stored file and checks it still has its recorded size; a string says why not. */
 async function openStored(source: FileSource): Promise<FileHandle | string> {
@@ -38,11 +34,11 @@ async function openStored(source: FileSource): Promise<FileHandle | string> {
  */
 export async function file(request: Request, source: FileSource): Promise<FileResponse> {
 	const method = request.method.toUpperCase();
-	if (method !== 'GET' && method !== 'HEAD') return failure(405, `${method} is not allowed here; use GET.`, { allow: ALLOW });
+	if (method !== 'GET' && method !== 'HEAD') return errorResponse(405, `${method} is not allowed here; use GET.`, { headers: { allow: ALLOW } }) as FileResponse;
 	const headers = representationHeaders(source);
 	const validators = { etag: headers.get('etag')!, lastModified: headers.get('last-modified')! };
 	const handle = await openStored(source);
-	if (typeof handle === 'string') return failure(404, handle);
+	if (typeof handle === 'string') return errorResponse(404, handle) as FileResponse;
 	if (isNotModified(request.headers, validators)) {
 		await handle.close();
 		return new Response(null, { status: 304, headers }) as FileResponse;

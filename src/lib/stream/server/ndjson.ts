@@ -1,4 +1,4 @@
-import { json } from './json';
+import { startFailure, streamErrorMessage } from './errors';
 import { recordStream } from './ndjson-stream';
 import type { RecordsResponse } from './types';
 
@@ -18,15 +18,6 @@ export interface NdjsonOptions {
 	headers?: HeadersInit;
 	/** Sees every error that is not an HttpError, before the client gets a generic message. */
 	onError?: (error: unknown) => void;
-}
-
-const GENERIC_ERROR = 'The stream failed; try again later.';
-
-/** The status and message of an HttpError-like error, else undefined. */
-function httpError(error: unknown): { status: number; message: string; retryAfter?: number } | undefined {
-	const { status, message, retryAfter } = (error ?? {}) as { status?: unknown; message?: unknown; retryAfter?: unknown };
-	if (typeof status !== 'number' || status < 400 || status > 599) return undefined;
-	return { status, message: String(message ?? ''), retryAfter: typeof retryAfter === 'number' ? retryAfter : undefined };
 }
 
 /** The iterator of an AsyncIterable or, failing that, of an Iterable. */
@@ -60,19 +51,12 @@ export async function ndjson<R>(
 		iterator = iteratorOf(await source({ signal: stop.signal }));
 	} catch (error) {
 		stop.abort();
-		const known = httpError(error);
-		if (!known) options?.onError?.(error);
-		const headers = known?.retryAfter === undefined ? undefined : { 'retry-after': String(known.retryAfter) };
-		return json({ error: known?.message ?? GENERIC_ERROR }, { status: known?.status ?? 500, headers }) as Response as RecordsResponse<R>;
+		return startFailure(error, options?.onError) as RecordsResponse<R>;
 	}
 	const body = recordStream({
 		iterator,
 		signal: request.signal,
-		errorLine(error) {
-			const known = httpError(error);
-			if (!known) options?.onError?.(error);
-			return JSON.stringify({ error: known?.message ?? GENERIC_ERROR }) + '\n';
-		},
+		errorLine: (error) => JSON.stringify({ error: streamErrorMessage(error, options?.onError) }) + '\n',
 		onEnd: () => stop.abort()
 	});
 	const headers = new Headers(options?.headers);

@@ -1,4 +1,4 @@
-import { json } from './json';
+import { errorResponse, startFailure, streamErrorMessage } from './errors';
 import { formatMessage, type SseMessage } from './sse-format';
 import { acquireSlot, releaseSlot, resolveOptions, type SseOptions } from './sse-options';
 import { eventStream } from './sse-stream';
@@ -14,20 +14,6 @@ export interface SseContext {
 export type SseSource<E extends Record<string, unknown>> = (
 	ctx: SseContext
 ) => AsyncIterable<SseMessage<E>> | Promise<AsyncIterable<SseMessage<E>>>;
-
-const GENERIC_ERROR = 'The stream failed; try again later.';
-
-/** The status and message of an HttpError-like error, else undefined. */
-function httpError(error: unknown): { status: number; message: string; retryAfter?: number } | undefined {
-	const { status, message, retryAfter } = (error ?? {}) as { status?: unknown; message?: unknown; retryAfter?: unknown };
-	if (typeof status !== 'number' || status < 400 || status > 599) return undefined;
-	return { status, message: String(message ?? ''), retryAfter: typeof retryAfter === 'number' ? retryAfter : undefined };
-}
-
-function failure<E extends Record<string, unknown>>(status: number, message: string, retryAfter?: number) {
-	const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) };
-	return json({ error: message }, { status, headers }) as Response as EventsResponse<E>;
-}
 
 /** Where the client left off: the `Last-Event-ID` header, else the `lastEventId` query parameter. */
 function lastEventIdOf(request: Request): string | null {
@@ -51,9 +37,9 @@ export async function sse<E extends Record<string, unknown>>(
 ): Promise<EventsResponse<E>> {
 	const settings = resolveOptions(options);
 	const { limitKey, maxStreamsPerKey, shutdown, onError } = settings;
-	if (shutdown?.aborted) return failure(503, 'The server is restarting; reconnect in a moment.', 1);
+	if (shutdown?.aborted) return errorResponse(503, 'The server is restarting; reconnect in a moment.', { retryAfter: 1 }) as EventsResponse<E>;
 	if (!acquireSlot(limitKey, maxStreamsPerKey)) {
-		return failure(429, `Too many open streams (at most ${maxStreamsPerKey}); close another tab or window and try again.`);
+		return errorResponse(429, `Too many open streams (at most ${maxStreamsPerKey}); close another tab or window and try again.`) as EventsResponse<E>;
 	}
 	const stop = new AbortController();
 	let iterator: AsyncIterator<SseMessage<E>>;
@@ -62,9 +48,7 @@ export async function sse<E extends Record<string, unknown>>(
 	} catch (error) {
 		stop.abort();
 		releaseSlot(limitKey, maxStreamsPerKey);
-		const known = httpError(error);
-		if (!known) onError?.(error);
-		return known ? failure(known.status, known.message, known.retryAfter) : failure(500, GENERIC_ERROR);
+		return startFailure(error, onError) as EventsResponse<E>;
 	}
 	const body = eventStream({
 		iterator,
@@ -73,11 +57,7 @@ export async function sse<E extends Record<string, unknown>>(
 		maxQueue: settings.maxQueue,
 		signal: request.signal,
 		shutdown,
-		errorBlock(error) {
-			const known = httpError(error);
-			if (!known) onError?.(error);
-			return formatMessage({ event: 'error', data: { error: known?.message ?? GENERIC_ERROR } });
-		},
+		errorBlock: (error) => formatMessage({ event: 'error', data: { error: streamErrorMessage(error, onError) } }),
 		onEnd() {
 			stop.abort();
 			releaseSlot(limitKey, maxStreamsPerKey);
