@@ -2,6 +2,7 @@ import { getContext, setContext } from 'svelte';
 import { getNotifications, openNotificationsStream, postNotificationsRead } from '$lib/api/notifications.api';
 import type { Notification, NotificationEvents } from '$lib/shared/notifications';
 import type { EventStream, EventsStatus } from '$lib/stream/client';
+import { mergePage } from './paging';
 
 /** A notification shown briefly as a toast. */
 export interface Toast {
@@ -82,13 +83,7 @@ export class NotificationCenter {
 		const version = this.#unreadVersion;
 		try {
 			const page = await getNotifications({ before: first ? undefined : (this.nextBefore ?? undefined) });
-			if (first) {
-				const newest = page.items[0]?.id ?? 0;
-				this.items = [...this.items.filter((n) => n.id > newest), ...page.items];
-			} else {
-				const seen = new Set(this.items.map((n) => n.id));
-				this.items = [...this.items, ...page.items.filter((n) => !seen.has(n.id))];
-			}
+			this.items = mergePage(this.items, page.items, first, (n) => n.id, (n, top) => n.id > (top?.id ?? 0));
 			this.nextBefore = page.nextBefore;
 			if (version === this.#unreadVersion) this.unread = page.unread;
 			this.loaded = true;

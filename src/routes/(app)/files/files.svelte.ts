@@ -1,6 +1,7 @@
 import { deleteFile, downloadFileById, getFiles, openFilesEvents, postFileShare, postFileVisibility } from '$lib/api/files.api';
 import { getRooms } from '$lib/api/rooms.api';
 import type { EventStream } from '$lib/stream/client';
+import { mergePage } from '$lib/state/paging';
 
 export type FileView = Awaited<ReturnType<typeof getFiles>>['items'][number];
 export type RoomOption = Awaited<ReturnType<typeof getRooms>>['items'][number];
@@ -60,8 +61,7 @@ export class FileList {
 		const first = !this.loaded;
 		try {
 			const page = await getFiles(first ? {} : { before: this.nextBefore ?? undefined });
-			const known = new Set(page.items.map((f) => f.id));
-			this.items = first ? [...this.items.filter((f) => !known.has(f.id) && f.created > (page.items[0]?.created ?? 0)), ...page.items] : [...this.items, ...page.items.filter((f) => !this.#find(f.id))];
+			this.items = mergePage(this.items, page.items, first, (f) => f.id, (f, top) => f.created > (top?.created ?? 0));
 			this.nextBefore = page.nextBefore;
 			this.loaded = true;
 		} catch (error) {
