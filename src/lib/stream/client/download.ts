@@ -1,5 +1,6 @@
 import { ApiError } from './api-error';
-import { backoffDelay } from './backoff';
+import { toHex } from './bytes';
+import { backoffDelay, waitToRetry } from './backoff';
 
 /** Options of downloadFile. */
 export interface DownloadOptions {
@@ -65,7 +66,7 @@ export async function downloadFile(url: string, options: DownloadOptions = {}): 
 			if (isComplete(transfer)) return await verified(transfer);
 			failures = transfer.received > before ? 1 : failures + 1;
 			if (failures > retries) throw error.error;
-			await sleep(backoffDelay(failures - 1, RETRY_BASE_MS, RETRY_CAP_MS), signal);
+			await waitToRetry(backoffDelay(failures - 1, RETRY_BASE_MS, RETRY_CAP_MS), signal);
 		}
 	}
 }
@@ -112,7 +113,7 @@ function expectedSha256(reprDigest: string | null, etag: string | null): string 
 	const digest = /(?:^|,)\s*sha-256\s*=\s*:([A-Za-z0-9+/]+={0,2}):/i.exec(reprDigest ?? '');
 	if (digest) {
 		const binary = atob(digest[1]);
-		if (binary.length === 32) return hex(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+		if (binary.length === 32) return toHex(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
 	}
 	const hexTag = /^"([0-9a-f]{64})"$/i.exec(etag ?? '');
 	return hexTag ? hexTag[1].toLowerCase() : null;
@@ -141,19 +142,9 @@ async function verified({ chunks, representation }: Transfer): Promise<Blob> {
 	const blob = new Blob(chunks, { type: representation?.type ?? '' });
 	const expected = representation?.sha256;
 	if (!expected) return blob;
-	const actual = hex(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())));
+	const actual = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())));
 	if (actual !== expected) throw new Error(CORRUPT);
 	return blob;
 }
 
-function hex(bytes: Uint8Array): string {
-	return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const aborted = () => (clearTimeout(timer), reject(signal!.reason));
-		const timer = setTimeout(() => (signal?.removeEventListener('abort', aborted), resolve()), ms);
-		signal?.addEventListener('abort', aborted, { once: true });
-	});
-}

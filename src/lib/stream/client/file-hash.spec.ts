@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { chunkChecksum, hashBlob, toBase64, toHex } from './file-hash';
+import { toBase64, toHex } from './bytes';
+import { chunkChecksum, hashBlob } from './file-hash';
 
 describe('file hashing', () => {
 	it('hashes a Blob across 4 MiB slices like node:crypto, reporting progress', async () => {

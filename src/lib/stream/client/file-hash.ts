@@ -1,20 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { toBase64, toHex } from './bytes';
 
 const SLICE = 4 * 1024 * 1024;
-
-/** Lowercase hex of bytes. */
-export function toHex(bytes: Uint8Array): string {
-	let hex = '';
-	for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
-	return hex;
-}
-
-/** Base64 of bytes (for the `Upload-Checksum` header). */
-export function toBase64(bytes: Uint8Array): string {
-	let binary = '';
-	for (const byte of bytes) binary += String.fromCharCode(byte);
-	return btoa(binary);
-}
 
 /**
  * SHA-256 (hex) of a whole Blob, read in 4 MiB slices so memory stays flat for any size.

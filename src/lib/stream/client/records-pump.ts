@@ -1,5 +1,5 @@
 import { ApiError } from './api-error';
-import { backoffDelay } from './backoff';
+import { backoffDelay, waitToRetry } from './backoff';
 import { parseNdjson } from './ndjson-parser';
 import { withQuery, type QueryParams } from './query';
 
@@ -33,18 +33,6 @@ function isErrorLine(value: unknown): value is { error: unknown } {
 	return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && 'error' in value;
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-	return new Promise((resolve) => {
-		const timer = setTimeout(done, ms);
-		signal.addEventListener('abort', done, { once: true });
-		function done() {
-			clearTimeout(timer);
-			signal.removeEventListener('abort', done);
-			resolve();
-		}
-	});
-}
 
 /**
  * Reads an NDJSON records stream and hands `emit` each network chunk's complete records, awaiting
@@ -69,7 +57,7 @@ export async function pumpRecords<R>(init: PumpInit, emit: (records: R[]) => voi
 		} catch (error) {
 			if (signal.aborted) return;
 			if (!(error instanceof ConnectionLost) || !cursor || failures >= retries) throw error;
-			await sleep(backoffDelay(failures++, RETRY_BASE, RETRY_CAP), signal);
+			await waitToRetry(backoffDelay(failures++, RETRY_BASE, RETRY_CAP), signal).catch(() => {}); // aborted: checked below
 			if (signal.aborted) return;
 		}
 	}

@@ -1,5 +1,5 @@
 import { ApiError } from './api-error';
-import { backoffDelay } from './backoff';
+import { backoffDelay, waitToRetry } from './backoff';
 import { chunkChecksum, hashBlob } from './file-hash';
 
 /** Where an upload is. */
@@ -27,12 +27,6 @@ export interface UploadOptions {
 	retries?: number;
 	fetch?: typeof fetch;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-	new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(resolve, ms);
-		signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-	});
 
 /**
  * Uploads a Blob in checksummed chunks to /api/uploads, resuming from the server's offset after a
@@ -79,13 +73,13 @@ export async function uploadFile<T = unknown>(blob: Blob, options: UploadOptions
 			});
 		} catch (error) {
 			if (signal?.aborted || ++failures > (options.retries ?? 5)) throw error;
-			await sleep(backoffDelay(failures, 500, 10_000), signal);
+			await waitToRetry(backoffDelay(failures, 500, 10_000), signal);
 			offset = await serverOffset(http, id, signal).catch(() => offset);
 			continue;
 		}
 		if (response.status === 409 || response.status === 423 || response.status >= 500) {
 			if (++failures > (options.retries ?? 5)) throw await ApiError.from(response);
-			await sleep(backoffDelay(failures, 500, 10_000), signal);
+			await waitToRetry(backoffDelay(failures, 500, 10_000), signal);
 			offset = await serverOffset(http, id, signal);
 			continue;
 		}
