@@ -13,8 +13,12 @@ export interface RecordsOptions<R> {
 	onComplete?: () => void;
 	/** The stream failed: ApiError (non-2xx), the server's `{"error"}` line, a malformed line, a lost connection. */
 	onError?: (error: Error) => void;
-	/** The record field holding its cursor: a broken connection resumes with `?after=<last cursor>`. Without it, a broken stream is an error. */
-	cursor?: keyof R & string;
+	/**
+	 * The record field holding its cursor: a broken connection resumes with `?after=<last cursor>`
+	 * (for a union of line kinds, a field of any of them; lines without it don't move the cursor).
+	 * Without it, a broken stream is an error.
+	 */
+	cursor?: R extends unknown ? keyof R & string : never;
 	/** Reconnects in a row without a record in between, with jittered backoff (default 5). */
 	retries?: number;
 }

@@ -5,21 +5,54 @@ export const BATCH_RECORDS = 256;
 /** Text (UTF-16 code units, about 64 KiB) past which one pull stops taking records. */
 export const BATCH_CHARS = 64 * 1024;
 
+const BATCH = Symbol.for('runnel.ndjson.batch');
+
+/** Several records a source yields at once (see batch()). */
+export interface RecordBatch<R> {
+	readonly [BATCH]: true;
+	readonly records: readonly R[];
+}
+
+/**
+ * Wraps records a source has in hand (a page read from the store) so it yields them in one step
+ * instead of one `yield` each: the stream writes them together.
+ * @example async function* rows() { for (;;) { const page = await next(); if (!page.length) return; yield batch(page); } }
+ */
+export function batch<R>(records: readonly R[]): RecordBatch<R> {
+	return { [BATCH]: true, records };
+}
+
+const isBatch = <R>(value: R | RecordBatch<R>): value is RecordBatch<R> =>
+	typeof value === 'object' && value !== null && (value as RecordBatch<R>)[BATCH] === true;
+
 /** One encoder for every stream. */
 const encoder = new TextEncoder();
 
 /** What recordStream() needs: the source's iterator, the signal that ends it and what to do at the end. */
 export interface RecordStreamInit<R> {
-	iterator: AsyncIterator<R> | Iterator<R>;
+	iterator: AsyncIterator<R | RecordBatch<R>> | Iterator<R | RecordBatch<R>>;
 	/** Aborted when the client goes away. */
 	signal: AbortSignal;
 	/** Turns a source error into the final line the client gets (with its `\n`). */
 	errorLine: (error: unknown) => string;
 	/** Runs once when the stream ends, for whatever reason, before the iterator's return(). */
 	onEnd: () => void;
+	/** The text of one record (default: its JSON and a newline); a throw ends the stream with the error line. */
+	format?: (record: R) => string;
 }
 
-type Step<R> = IteratorResult<R> | PromiseLike<IteratorResult<R>>;
+type Step<R> = IteratorResult<R | RecordBatch<R>> | PromiseLike<IteratorResult<R | RecordBatch<R>>>;
+
+/** The iterator of an AsyncIterable or, failing that, of an Iterable. */
+export function iteratorOf<R>(records: AsyncIterable<R> | Iterable<R>): AsyncIterator<R> | Iterator<R> {
+	if (records && typeof (records as AsyncIterable<R>)[Symbol.asyncIterator] === 'function') {
+		return (records as AsyncIterable<R>)[Symbol.asyncIterator]();
+	}
+	if (records && typeof (records as Iterable<R>)[Symbol.iterator] === 'function') {
+		return (records as Iterable<R>)[Symbol.iterator]();
+	}
+	throw new TypeError('A stream source must return an AsyncIterable or an Iterable.');
+}
 
 const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
 	typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -43,7 +76,7 @@ function line(value: unknown): string {
 
 /**
  * The body of an NDJSON response, pull-based: each pull takes up to BATCH_RECORDS records or
- * BATCH_CHARS of text from the source and sends them as one chunk, and with highWaterMark 1 the
+ * BATCH_CHARS of text from the source (a batch() goes out whole in the pull that takes it) and sends them as one chunk, and with highWaterMark 1 the
  * source is never read more than one batch (plus one requested record) ahead of the consumer.
  * A pull waits for its first record; after that it takes only records that are ready within
  * the same turn of the event loop, so a slow source's records go out at once. The iterator's
@@ -51,10 +84,10 @@ function line(value: unknown): string {
  * @example new Response(recordStream({ iterator, signal: request.signal, errorLine, onEnd }));
  */
 export function recordStream<R>(init: RecordStreamInit<R>): ReadableStream<Uint8Array> {
-	const { iterator, signal } = init;
+	const { iterator, signal, format = line } = init;
 	let controller!: ReadableStreamDefaultController<Uint8Array>;
 	/** A next() still running from an earlier pull: the only place a record is ever read ahead. */
-	let pending: PromiseLike<IteratorResult<R>> | undefined;
+	let pending: PromiseLike<IteratorResult<R | RecordBatch<R>>> | undefined;
 	let ended = false;
 	const onAbort = () => end('', true);
 
@@ -103,11 +136,17 @@ export function recordStream<R>(init: RecordStreamInit<R>): ReadableStream<Uint8
 				if (result === LATER) break;
 				if (result.done) return end(text, false);
 				try {
-					text += line(result.value);
+					const { value } = result;
+					if (isBatch(value)) {
+						for (const record of value.records) text += format(record);
+						count += value.records.length;
+					} else {
+						text += format(value);
+						count += 1;
+					}
 				} catch (error) {
 					return end(text + init.errorLine(error), true);
 				}
-				count += 1;
 			}
 		} catch (error) {
 			// The source threw: it is finished, so (as with `for await`) no return().

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HttpError } from '$lib/server/errors';
 import { parseNdjson } from '../client/ndjson-parser';
 import { ndjson, type NdjsonSource } from './ndjson';
-import { BATCH_RECORDS } from './ndjson-stream';
+import { BATCH_RECORDS, batch } from './ndjson-stream';
 import { serve, type TestServer } from './test-server';
 import { waitFor } from './test-source';
 
@@ -41,6 +41,23 @@ function counting(size = 100) {
 }
 
 describe('ndjson over HTTP', () => {
+	it('writes batch() items whole and in order among single records; a bad record in a batch ends with the error line', async () => {
+		source = async function* () {
+			yield point(0);
+			yield batch(Array.from({ length: 3000 }, (_, i) => point(i + 1)));
+			yield batch([]);
+			yield point(3001);
+		};
+		const records = await readAll(await fetch(server.url));
+		expect(records).toEqual(Array.from({ length: 3002 }, (_, i) => point(i)));
+
+		source = function* () {
+			yield batch([point(0), undefined as unknown as Point, point(2)]);
+		};
+		expect(await readAll(await fetch(server.url))).toEqual([point(0), { error: 'The stream failed; try again later.' }]);
+		expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'An NDJSON record must be a JSON value, not undefined.' }));
+	});
+
 	it('round-trips 10,000 records with multi-byte text, in order, with the stream headers', async () => {
 		source = async function* () {
 			for (let id = 0; id < 10_000; id++) yield point(id);

@@ -1,5 +1,5 @@
 import { startFailure, streamErrorMessage } from './errors';
-import { recordStream } from './ndjson-stream';
+import { iteratorOf, recordStream, type RecordBatch } from './ndjson-stream';
 import type { RecordsResponse } from './types';
 
 /** What a source gets: a signal that aborts when the stream ends, for whatever reason. */
@@ -7,10 +7,13 @@ export interface NdjsonContext {
 	signal: AbortSignal;
 }
 
+/** What a source yields: one record, or several at once with batch(). */
+export type NdjsonItem<R> = R | RecordBatch<R>;
+
 /** Produces a stream's records; an error with a numeric `status` (HttpError) thrown while starting becomes that status. */
 export type NdjsonSource<R> = (
 	ctx: NdjsonContext
-) => AsyncIterable<R> | Iterable<R> | Promise<AsyncIterable<R> | Iterable<R>>;
+) => AsyncIterable<NdjsonItem<R>> | Iterable<NdjsonItem<R>> | Promise<AsyncIterable<NdjsonItem<R>> | Iterable<NdjsonItem<R>>>;
 
 /** How an NDJSON response is made. */
 export interface NdjsonOptions {
@@ -18,17 +21,6 @@ export interface NdjsonOptions {
 	headers?: HeadersInit;
 	/** Sees every error that is not an HttpError, before the client gets a generic message. */
 	onError?: (error: unknown) => void;
-}
-
-/** The iterator of an AsyncIterable or, failing that, of an Iterable. */
-function iteratorOf<R>(records: AsyncIterable<R> | Iterable<R>): AsyncIterator<R> | Iterator<R> {
-	if (records && typeof (records as AsyncIterable<R>)[Symbol.asyncIterator] === 'function') {
-		return (records as AsyncIterable<R>)[Symbol.asyncIterator]();
-	}
-	if (records && typeof (records as Iterable<R>)[Symbol.iterator] === 'function') {
-		return (records as Iterable<R>)[Symbol.iterator]();
-	}
-	throw new TypeError('An NDJSON source must return an AsyncIterable or an Iterable.');
 }
 
 /**
@@ -46,9 +38,9 @@ export async function ndjson<R>(
 	options?: NdjsonOptions
 ): Promise<RecordsResponse<R>> {
 	const stop = new AbortController();
-	let iterator: AsyncIterator<R> | Iterator<R>;
+	let iterator: AsyncIterator<NdjsonItem<R>> | Iterator<NdjsonItem<R>>;
 	try {
-		iterator = iteratorOf(await source({ signal: stop.signal }));
+		iterator = iteratorOf<NdjsonItem<R>>(await source({ signal: stop.signal }));
 	} catch (error) {
 		stop.abort();
 		return startFailure(error, options?.onError) as RecordsResponse<R>;

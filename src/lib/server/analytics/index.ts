@@ -1,0 +1,249 @@
+// The analytics service: what happens in the app becomes an event; a stream reads history, then live.
+import {
+	BUCKETS,
+	DIMENSIONS,
+	type AnalyticsBucket,
+	type AnalyticsLine,
+	type AnalyticsRecord,
+	type Channel,
+	type Metric,
+	type Region
+} from '$lib/shared/analytics';
+import { batch, type NdjsonItem } from '$lib/stream/server';
+import { runtime, type Runtime } from '../runtime';
+import { bucketsBetween, countWindow, eventsAfter, insertEvents, newest, toRecord } from './events';
+import { seedProgress } from './seed';
+import { encodeCursor, type StreamRequest, type Window } from './window';
+
+export { readStreamRequest, type StreamRequest } from './window';
+
+/** The bus topic live events are published on. */
+export const TOPIC = 'analytics';
+/** Rows one store query reads while streaming history… */
+const BATCH = 2000;
+/** …but the first one reads fewer, so the first bytes go out sooner. */
+const FIRST_BATCH = 256;
+/** Buckets one rollup query covers. */
+const SLICE_BUCKETS = 720;
+
+type Position = { time: number; id: number };
+
+/**
+ * Live writes go one after another, each at a time no earlier than the last, so (time, id) order
+ * is write order; and the streams open now. Kept on globalThis: see runtime.ts.
+ */
+interface State {
+	chain: Promise<unknown>;
+	lastTime: number;
+	open: number;
+}
+const STATE = Symbol.for('runnel.analytics');
+const state = ((globalThis as Record<symbol, unknown>)[STATE] ??= { chain: Promise.resolve(), lastTime: 0, open: 0 }) as State;
+
+/** Analytics streams running in this process (tests check that an aborted one is gone). */
+export function openStreams(): number {
+	return state.open;
+}
+
+/** What happened, for track(). */
+export interface TrackInput {
+	metric: Metric;
+	/** 1 unless the metric has a size (bytes, characters, ms). */
+	value?: number;
+	/** The user it happened to: their region is a stable pick from their id (Runnel has no geo lookup). */
+	userId?: number;
+	/** The request it came with: its User-Agent decides the channel. */
+	userAgent?: string | null;
+}
+
+/** The channel a User-Agent suggests: mobile browsers, other browsers, or a program. */
+export function channelOf(userAgent: string | null | undefined): Channel {
+	if (!userAgent || !/mozilla/i.test(userAgent)) return 'api';
+	return /mobi|android|iphone|ipad/i.test(userAgent) ? 'mobile' : 'web';
+}
+
+/** A user's region: stable for their id. */
+export function regionOf(userId: number | undefined): Region {
+	return DIMENSIONS.region[(userId ?? 0) % DIMENSIONS.region.length];
+}
+
+/**
+ * Records something that happened in the app: stored with its day count, then published live.
+ * Never throws: analytics must not break what it observes; a failure is logged and gives null.
+ * @example void analytics.track({ metric: 'signins', userId: user.id, userAgent: request.headers.get('user-agent') });
+ */
+export function track(input: TrackInput): Promise<AnalyticsRecord | null> {
+	const run = async () => {
+		const rt = runtime();
+		const time = Math.max(Date.now(), state.lastTime);
+		state.lastTime = time;
+		const event = { time, metric: input.metric, region: regionOf(input.userId), channel: channelOf(input.userAgent), value: input.value ?? 1 };
+		const [id] = await rt.store.db.transaction().execute((tx) => insertEvents(tx, [event], true));
+		const record = toRecord({ ...event, id });
+		await rt.bus.publish(TOPIC, { type: 'record', data: record });
+		return record;
+	};
+	const result = state.chain.then(run, run);
+	state.chain = result.catch(() => {});
+	return result.catch((error: unknown) => {
+		try {
+			runtime().log.warn({ err: error, metric: input.metric }, 'analytics: could not record an event');
+		} catch {
+			// No runtime (closing): nothing to tell.
+		}
+		return null;
+	});
+}
+
+/** True when `(time, id)` comes after `position`. */
+const isAfter = (r: Position, position: Position | null) => !position || r.time > position.time || (r.time === position.time && r.id > position.id);
+
+/** True when a live record passes the window's filters. */
+function matches(window: Window, r: AnalyticsRecord): boolean {
+	return (
+		r.time >= window.from &&
+		(window.to === null || r.time < window.to) &&
+		window.metrics.includes(r.metric) &&
+		(!window.region || window.region.includes(r.region)) &&
+		(!window.channel || window.channel.includes(r.channel))
+	);
+}
+
+/** The window's stored events after `position`, a page per store query; ends where the store ends. */
+async function* storedAfter(rt: Runtime, window: Window, position: Position | null): AsyncGenerator<AnalyticsRecord[]> {
+	for (let limit = FIRST_BATCH; ; limit = BATCH) {
+		const rows = await eventsAfter(rt.store.db, window, position, limit, rt.store.rows);
+		if (rows.length) yield rows;
+		if (rows.length < limit) return;
+		position = rows[rows.length - 1];
+	}
+}
+
+/**
+ * Live events after `position`, in arrays (the bus from `head`, which was taken before the history was
+ * read, with what the history already held skipped). When the bus can't replay that far (a slow
+ * reader, trimmed retention) it catches up from the store and follows again.
+ */
+async function* live(
+	rt: Runtime,
+	window: Window,
+	head: string,
+	position: Position | null,
+	signal: AbortSignal
+): AsyncGenerator<AnalyticsRecord[]> {
+	for (;;) {
+		try {
+			for await (const event of rt.bus.subscribe(TOPIC, { after: head, signal })) {
+				const record = event.data as AnalyticsRecord;
+				if (!matches(window, record) || !isAfter(record, position)) continue;
+				position = record;
+				yield [record];
+			}
+			return;
+		} catch (error) {
+			// By name: the bus may come from the other bundle's copy of its module (see runtime.ts).
+			const name = (error as Error)?.name;
+			if (name !== 'ReplayError' && name !== 'OverflowError') throw error;
+			head = await rt.bus.head(TOPIC);
+			for await (const rows of storedAfter(rt, window, position)) {
+				position = rows[rows.length - 1];
+				yield rows;
+			}
+		}
+	}
+}
+
+/** A live record as a rollup increment: one event added to its bucket. */
+function increment(record: AnalyticsRecord, size: number): AnalyticsBucket {
+	const { value } = record;
+	const time = record.time - (record.time % size);
+	return { kind: 'bucket', cursor: record.cursor, time, metric: record.metric, count: 1, sum: value, min: value, max: value, live: true };
+}
+
+/** Rollup history: each bucket of the window (after the cursor's), up to `bound` when following. */
+async function* rollups(rt: Runtime, request: StreamRequest, size: number, bound: Position | undefined): AsyncGenerator<AnalyticsBucket[]> {
+	const after = request.after?.kind === 'bucket' ? request.after : null;
+	let start = after ? after.time : request.from - (request.from % size);
+	const end = request.to ?? (bound ? bound.time + 1 : Date.now());
+	while (start < end) {
+		const sliceEnd = start + size * SLICE_BUCKETS;
+		const rows = await bucketsBetween(rt.store.db, request, size, start, sliceEnd, bound);
+		rows.sort((a, b) => a.time - b.time || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+		const lines: AnalyticsBucket[] = [];
+		for (const row of rows) {
+			if (after && (row.time < after.time || (row.time === after.time && row.metric <= after.metric))) continue;
+			const cursor = encodeCursor({ kind: 'bucket', time: row.time, metric: row.metric, bound });
+			lines.push({ kind: 'bucket', cursor, ...row });
+		}
+		if (lines.length) yield lines;
+		start = sliceEnd;
+	}
+}
+
+/**
+ * The lines of an analytics stream: a `meta` line, then history (records, or rollups per
+ * bucket) after the request's cursor, then, with `follow`, a `live` line and live records (or
+ * rollup increments) until `signal` aborts. Reads the store a page at a time as the consumer
+ * pulls, and yields each page as one batch().
+ * @example return ndjson(request, ({ signal }) => analytics.stream(readStreamRequest(url.searchParams, Date.now()), signal));
+ */
+export async function* stream(request: StreamRequest, signal: AbortSignal): AsyncGenerator<NdjsonItem<AnalyticsLine>> {
+	state.open += 1;
+	try {
+		yield* lines(request, signal);
+	} finally {
+		state.open -= 1;
+	}
+}
+
+async function* lines(request: StreamRequest, signal: AbortSignal): AsyncGenerator<NdjsonItem<AnalyticsLine>> {
+	const rt = runtime();
+	const { db } = rt.store;
+	// Taken before any history is read: live events from here on can't fall between the two.
+	const head = request.follow ? await rt.bus.head(TOPIC) : '';
+	const total = request.bucket ? null : await countWindow(db, { ...request, to: request.to ?? Date.now() + 1 });
+	yield {
+		kind: 'meta',
+		mode: request.bucket ? 'rollup' : 'raw',
+		bucket: request.bucket,
+		from: request.from,
+		to: request.to,
+		metrics: request.metrics,
+		region: request.region,
+		channel: request.channel,
+		total,
+		resumed: request.after !== null,
+		follow: request.follow,
+		seeding: seedProgress(rt)
+	};
+
+	let position: Position | null = null;
+	if (!request.bucket) {
+		position = request.after?.kind === 'record' ? request.after : null;
+		for await (const rows of storedAfter(rt, request, position)) {
+			position = rows[rows.length - 1];
+			yield batch(rows);
+		}
+		if (!request.follow) return;
+		yield { kind: 'live' };
+		for await (const records of live(rt, request, head, position, signal)) yield batch(records);
+		return;
+	}
+
+	const size = BUCKETS[request.bucket];
+	if (request.after?.kind === 'record') {
+		// Resuming the increments of a followed rollup: the buckets were all sent before.
+		position = request.after;
+		for await (const rows of storedAfter(rt, request, position)) {
+			position = rows[rows.length - 1];
+			yield batch(rows.map((row) => increment(row, size)));
+		}
+	} else {
+		const bound = request.follow ? (request.after?.kind === 'bucket' && request.after.bound) || (await newest(db)) || undefined : undefined;
+		for await (const lines of rollups(rt, request, size, bound)) yield batch(lines);
+		position = bound ?? null;
+	}
+	if (!request.follow) return;
+	yield { kind: 'live' };
+	for await (const records of live(rt, request, head, position, signal)) yield batch(records.map((record) => increment(record, size)));
+}
