@@ -2,10 +2,14 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '$lib/shared/socket-events';
 import * as accounts from '../accounts';
+import * as chat from '../chat';
 import type { Runtime } from '../runtime';
 import { allowedOrigin, readCookie } from './handshake';
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Largest Socket.IO packet: room for a 100 KB message to be refused on its ack (the text limit is 4,000 characters); past it the connection is closed. */
+export const MAX_PACKET_BYTES = 128 * 1024;
 
 /**
  * Attaches Socket.IO (and everything realtime) to an HTTP server; used by dev, preview and production.
@@ -15,7 +19,10 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 	const io: RealtimeServer = new Server(httpServer, {
 		path: '/socket.io',
 		serveClient: false,
-		maxHttpBufferSize: 64 * 1024,
+		maxHttpBufferSize: MAX_PACKET_BYTES,
+		// A socket back within 2 minutes gets its rooms and the packets it missed; the session is
+		// checked again on the way back (middlewares are not skipped): a signed-out session stays out.
+		connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false },
 		// Leave other upgrades (Vite's HMR socket in dev) alone.
 		destroyUpgrade: false,
 		allowRequest: (req, callback) => {
@@ -35,11 +42,13 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 
 	io.on('connection', (socket) => {
 		const { user, sessionId } = socket.data;
-		socket.join([`user:${user.id}`, `session:${sessionId}`]);
+		// The session's room is how signing out finds and closes this socket.
+		socket.join([chat.userChannel(user.id), `session:${sessionId}`]);
 		socket.emit('welcome', { user, serverTime: Date.now() });
 		socket.on('ping', (ack) => {
-			if (typeof ack === 'function') ack({ serverTime: Date.now() });
+			if (typeof ack === 'function') ack({ ok: true, serverTime: Date.now() });
 		});
+		chat.connect(socket);
 	});
 
 	rt.io = io;

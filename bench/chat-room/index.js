@@ -1,0 +1,198 @@
+// bench/chat-room: 200 socket.io-client clients in one room; runnel's chat against a bare Socket.IO 4.8 relay.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { build } from 'esbuild';
+import { call } from '../sse-fanout/ipc.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const buildDir = `${root}bench/.build/chat-room/`;
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200);
+/** Messages per second tried in turn (each is delivered to every client); the sweep stops at the first miss past the 40k row. */
+const RATES = [50, 100, 150, 200, 250, 300, 350, 400, 500, 600, 700, 800, 1000, 1200, 1500];
+const STEP_MS = Number(process.env.BENCH_STEP_MS ?? 2000);
+const P99_LIMIT_MS = 100;
+/** The rate of the fixed-load row: 40,000 deliveries a second. */
+const FIXED_RATE = 40_000 / CLIENTS;
+const DEADLINE_MS = 170_000;
+/** `BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` profiles the servers. */
+const SERVER_FLAGS = ['--expose-gc', '--min-semi-space-size=16', '--max-semi-space-size=16', ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+
+const CONTENDERS = [
+	{ name: 'bare socket.io', file: `${here}server-bare.js` },
+	{ name: 'runnel chat', file: `${buildDir}server-runnel.js`, entry: `${here}server-runnel.js` }
+];
+
+const children = new Set();
+const dataDirs = new Set();
+function killAll() {
+	for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+	for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (killAll(), process.exit(130)));
+setTimeout(() => {
+	console.error(`chat-room: over ${DEADLINE_MS / 1000} s, giving up`);
+	killAll();
+	process.exit(1);
+}, DEADLINE_MS).unref();
+
+/** Server on core 0, load generator on core 1 when taskset and two cores exist. */
+function pinning() {
+	const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+	if (taskset && availableParallelism() >= 2) return { server: ['taskset', '-c', '0'], load: ['taskset', '-c', '1'], note: 'server on core 0, clients on core 1' };
+	return { server: [], load: [], note: 'NOT pinned: server and clients share the CPU' };
+}
+
+function startChild(pin, file, nodeArgs = [], env = {}) {
+	const raise = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+	const child = spawn('sh', ['-c', raise, 'sh', ...pin, process.execPath, ...nodeArgs, file], {
+		cwd: root,
+		env: { ...process.env, ...env },
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+	});
+	children.add(child);
+	child.once('exit', () => children.delete(child));
+	return child;
+}
+
+async function stopChild(child) {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	if (child.connected) child.disconnect();
+	const timer = setTimeout(() => child.kill('SIGKILL'), 1000);
+	await exited;
+	clearTimeout(timer);
+}
+
+async function waitFor(check, what, timeoutMs = 10_000) {
+	const end = performance.now() + timeoutMs;
+	while (!(await check())) {
+		if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await sleep(20);
+	}
+}
+
+const complete = (step) => step.delivered >= step.expected && step.failed === 0;
+const within = (step) => complete(step) && step.latency.p99 <= P99_LIMIT_MS;
+
+async function measure(contender, pin) {
+	const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-chat-'));
+	dataDirs.add(dataDir);
+	const server = startChild(pin.server, contender.file, SERVER_FLAGS, { BENCH_DATA_DIR: dataDir, BENCH_CLIENTS: String(CLIENTS) });
+	const load = startChild(pin.load, `${here}load.js`);
+	try {
+		const { port, roomId, clients } = await call(server, { type: 'ready' });
+		const clientsAre = (n) => async () => (await call(server, { type: 'clients' })).count === n;
+
+		// Warm the paths up, then take the baseline with nobody connected.
+		await call(load, { type: 'connect', port, clients });
+		await call(load, { type: 'run', roomId, rate: 100, ms: 1000 });
+		await call(load, { type: 'close' });
+		await waitFor(clientsAre(0), 'warm-up clients to leave');
+		const before = await call(server, { type: 'memory' });
+
+		const connected = await call(load, { type: 'connect', port, clients });
+		if (connected.open !== CLIENTS) throw new Error(`only ${connected.open} of ${CLIENTS} clients connected (${connected.failed} refused)`);
+		await waitFor(clientsAre(CLIENTS), 'the server to see every client');
+		await sleep(300);
+		const idle = await call(server, { type: 'memory' });
+
+		const steps = [];
+		for (const rate of RATES) {
+			const step = { rate, ...(await call(load, { type: 'run', roomId, rate, ms: STEP_MS })) };
+			steps.push(step);
+			if (!within(step) && rate >= FIXED_RATE) break;
+		}
+		const passing = steps.filter(within);
+		const best = passing.at(-1);
+		const fixed = steps.find((s) => s.rate === FIXED_RATE);
+		return {
+			name: contender.name,
+			steps,
+			maxRate: best?.rate ?? 0,
+			maxP99: best?.latency.p99 ?? NaN,
+			capped: best?.rate === RATES.at(-1),
+			fixed,
+			rssPerConnKB: (idle.rss - before.rss) / CLIENTS / 1024,
+			heapPerConnKB: (idle.heapUsed + idle.external - before.heapUsed - before.external) / CLIENTS / 1024
+		};
+	} finally {
+		await Promise.all([stopChild(server), stopChild(load)]);
+		rmSync(dataDir, { recursive: true, force: true });
+		dataDirs.delete(dataDir);
+	}
+}
+
+function table(rows) {
+	const head = ['server', 'max msg/s (p99<100ms)', 'deliveries/s', `p50 @${FIXED_RATE}/s`, `p99 @${FIXED_RATE}/s`, 'RSS KB/conn', 'heap KB/conn', 'load CPU @max', 'complete @max'];
+	const body = rows.map((r) => {
+		const best = r.steps.find((s) => s.rate === r.maxRate);
+		return [
+			r.name,
+			`${r.maxRate}${r.capped ? '+' : ''}`,
+			(r.maxRate * CLIENTS).toLocaleString('en-US'),
+			r.fixed ? r.fixed.latency.p50.toFixed(1) : '-',
+			r.fixed ? r.fixed.latency.p99.toFixed(1) : '-',
+			r.rssPerConnKB.toFixed(1),
+			r.heapPerConnKB.toFixed(1),
+			best ? `${Math.round((best.cpuMs / best.wallMs) * 100)}%` : '-',
+			best ? `${best.delivered}/${best.expected}` : '-'
+		];
+	});
+	const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+	const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+	return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+const pin = pinning();
+console.log(`chat-room: ${CLIENTS} socket.io-client clients (WebSocket) in one room, node ${process.version}, ${pin.note}`);
+console.log(`  each step sends N messages/s for ${STEP_MS / 1000} s round-robin from the clients; every client receives each one; latency is sender to receiver`);
+await build({
+	entryPoints: CONTENDERS.filter((c) => c.entry).map((c) => c.entry),
+	outdir: buildDir,
+	bundle: true,
+	platform: 'node',
+	format: 'esm',
+	target: 'node20',
+	packages: 'external',
+	alias: { $lib: process.env.BENCH_LIB ?? `${root}src/lib` },
+	logLevel: 'warning'
+});
+
+const rows = [];
+for (const contender of CONTENDERS) {
+	try {
+		rows.push(await measure(contender, pin));
+		console.log(`  measured ${contender.name}: ${rows.at(-1).steps.map((s) => `${s.rate}/s p99 ${s.latency.p99.toFixed(0)} ms${complete(s) ? '' : ' LOSS'}`).join(', ')}`);
+	} catch (error) {
+		console.log(`  FAILED ${contender.name}: ${error.message}`);
+		process.exit(1);
+	}
+}
+console.log();
+console.log(table(rows));
+
+const [bare, runnel] = rows;
+const checks = [
+	{ what: 'max rate ratio', value: runnel.maxRate / bare.maxRate, op: '>=', target: 0.9 },
+	{ what: `p99 @${FIXED_RATE * CLIENTS}/s ratio`, value: runnel.fixed && bare.fixed ? runnel.fixed.latency.p99 / bare.fixed.latency.p99 : NaN, op: '<=', target: 1.2 },
+	{ what: 'RSS/conn ratio', value: runnel.rssPerConnKB / bare.rssPerConnKB, op: '<=', target: 1.1 }
+];
+console.log('\nrunnel chat / bare');
+let missed = false;
+for (const c of checks) {
+	const pass = c.op === '>=' ? c.value >= c.target : c.value <= c.target;
+	if (!pass) missed = true;
+	console.log(`  ${c.what.padEnd(24)} ${c.value.toFixed(2)} (target ${c.op} ${c.target}) ${pass ? 'PASS' : 'MISS'}`);
+}
+if (bare.capped) console.log(`\nNOTE bare met the limit at the highest rate tried (${RATES.at(-1)}/s): add rates to find its ceiling`);
+const lossy = rows.filter((r) => r.fixed && !complete(r.fixed));
+for (const r of lossy) console.log(`\nWARNING ${r.name}: lost deliveries at ${FIXED_RATE}/s (${r.fixed.delivered}/${r.fixed.expected}, ${r.fixed.failed} refused${r.fixed.firstError ? `: ${r.fixed.firstError}` : ''})`);
+for (const r of rows) for (const s of r.steps) if (s.failed) console.log(`\nNOTE ${r.name} at ${s.rate}/s: ${s.failed} sends refused, first: ${s.firstError}`);
+if (missed || lossy.length) process.exitCode = 1;

@@ -1,0 +1,108 @@
+// The load generator: socket.io-client sockets over WebSocket, senders at a fixed rate, every receiver timing each message.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { io } from 'socket.io-client';
+import { answer } from '../sse-fanout/ipc.js';
+
+/** Message text: the send time, padded to a typical chat line. */
+const PAD = ' '.repeat(80);
+const TICK_MS = 2;
+
+let sockets = [];
+let step = null;
+
+function percentile(sorted, p) {
+	return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+function onMessage(message) {
+	if (!step || typeof message?.text !== 'string') return;
+	step.delivered++;
+	step.latencies.push(performance.now() - Number(message.text.slice(0, message.text.indexOf(' '))));
+}
+
+answer({
+	async connect({ port, clients }) {
+		let failed = 0;
+		sockets = await Promise.all(
+			clients.map(
+				(client) =>
+					new Promise((resolve) => {
+						const socket = io(`http://127.0.0.1:${port}`, {
+							transports: ['websocket'],
+							reconnection: false,
+							auth: client.auth ?? {},
+							extraHeaders: client.cookie ? { cookie: client.cookie } : {}
+						});
+						socket.on('message:new', onMessage);
+						socket.once('connect', () => resolve(socket));
+						socket.once('connect_error', () => {
+							failed++;
+							resolve(socket);
+						});
+					})
+			)
+		);
+		return { open: sockets.filter((s) => s.connected).length, failed };
+	},
+	/** Sends `rate` messages a second for `ms`, round-robin over the sockets, then waits for every delivery (or 2 s of silence). */
+	async run({ roomId, rate, ms }) {
+		const cpu = process.cpuUsage();
+		step = { delivered: 0, latencies: [] };
+		let sent = 0;
+		let acked = 0;
+		let failed = 0;
+		let firstError = null;
+		const start = performance.now();
+		await new Promise((resolve) => {
+			const timer = setInterval(() => {
+				const elapsed = performance.now() - start;
+				const due = Math.min(Math.floor((elapsed * rate) / 1000), Math.floor((ms * rate) / 1000));
+				while (sent < due) {
+					const socket = sockets[sent % sockets.length];
+					sent++;
+					const text = `${performance.now().toFixed(3)}${PAD}`;
+					socket.emit('message:send', { roomId, clientId: `m${rate}-${sent}-${Math.random().toString(36).slice(2, 8)}`, text }, (reply) => {
+						if (reply?.ok) return void acked++;
+						failed++;
+						firstError ??= reply?.error ?? String(reply);
+					});
+				}
+				if (elapsed >= ms) {
+					clearInterval(timer);
+					resolve();
+				}
+			}, TICK_MS);
+		});
+		const expected = sent * sockets.length;
+		let last = -1;
+		let quietSince = performance.now();
+		while (step.delivered < expected && performance.now() - quietSince < 2000) {
+			if (step.delivered !== last) {
+				last = step.delivered;
+				quietSince = performance.now();
+			}
+			await sleep(20);
+		}
+		const wallMs = performance.now() - start;
+		const used = process.cpuUsage(cpu);
+		const sorted = step.latencies.sort((a, b) => a - b);
+		const result = {
+			sent,
+			acked,
+			failed,
+			firstError,
+			expected,
+			delivered: step.delivered,
+			latency: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN, n: sorted.length },
+			cpuMs: (used.user + used.system) / 1000,
+			wallMs
+		};
+		step = null;
+		return result;
+	},
+	async close() {
+		for (const socket of sockets) socket.close();
+		sockets = [];
+		return {};
+	}
+});

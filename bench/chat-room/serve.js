@@ -1,0 +1,23 @@
+// The server side of both contenders: IPC commands around a Socket.IO server on 127.0.0.1.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { answer } from '../sse-fanout/ipc.js';
+
+/**
+ * Answers the orchestrator: `ready` (port and what the load generator needs to connect),
+ * `clients` (sockets connected), `memory` (after gc()).
+ * @example serveBench({ io, port, setup: { room: 'bench', clients: [{ auth: null }] } });
+ */
+export function serveBench({ io, port, setup }) {
+	answer({
+		ready: () => ({ port, ...setup }),
+		clients: () => ({ count: io.of('/').sockets.size }),
+		async memory() {
+			for (let i = 0; i < 3; i++) {
+				global.gc();
+				await sleep(50);
+			}
+			const { rss, heapUsed, external } = process.memoryUsage();
+			return { rss, heapUsed, external };
+		}
+	});
+}

@@ -1,0 +1,260 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io as connectClient, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '$lib/shared/chat';
+import type { ClientToServerEvents, ServerToClientEvents } from '$lib/shared/socket-events';
+import * as accounts from '../accounts';
+import { loadConfig } from '../config';
+import * as files from '../files';
+import { attachRealtime, type RealtimeServer } from '../realtime/attach';
+import { testDatabase, type TestDatabase } from '../testing/database';
+import { closeRuntime, initRuntime, runtime } from '../runtime';
+import * as chat from './index';
+import { OFFLINE_GRACE_MS } from './presence';
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+type Seen = { event: string; data: unknown };
+
+const dir = mkdtempSync(join(tmpdir(), 'runnel-chat-'));
+let database: TestDatabase;
+let http: HttpServer;
+let io: RealtimeServer;
+let url: string;
+const open: Client[] = [];
+
+beforeAll(async () => {
+	database = await testDatabase('chat');
+	const rt = await initRuntime(loadConfig({ DATA_DIR: dir, ...database.env, LOG_LEVEL: 'silent', DEMO_DATA: 'false', CHAT_RATE_MESSAGES: '12' }));
+	http = createServer();
+	io = attachRealtime(http, rt);
+	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+	url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+	files.onShared(chat.postFileShared);
+});
+
+afterAll(async () => {
+	for (const socket of open) socket.close();
+	await io.close();
+	await closeRuntime();
+	await database.drop();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+let counter = 0;
+
+/** A signed-up user with a connected socket that records every event it receives. */
+async function person(prefix: string) {
+	const name = `${prefix}_${++counter}`;
+	const user = await accounts.signUp(name, 'password-123');
+	const { token } = await accounts.createSession(user.id);
+	const socket: Client = connectClient(url, { transports: ['websocket'], extraHeaders: { cookie: `${accounts.SESSION_COOKIE}=${token}` }, reconnection: false });
+	open.push(socket);
+	const seen: Seen[] = [];
+	socket.onAny((event: string, data: unknown) => seen.push({ event, data }));
+	await new Promise<void>((resolve, reject) => {
+		socket.once('connect', resolve);
+		socket.once('connect_error', reject);
+	});
+	const call = <R = Record<string, unknown>>(event: string, ...args: unknown[]) =>
+		(socket as unknown as Socket).timeout(3000).emitWithAck(event, ...args) as Promise<R & { ok: boolean; error?: string }>;
+	const lines = (roomId: number) => seen.filter((s) => s.event === 'message:new' && (s.data as ChatMessage).roomId === roomId).map((s) => s.data as ChatMessage);
+	return { user: { id: user.id, name: user.name }, socket, seen, call, lines };
+}
+
+type Person = Awaited<ReturnType<typeof person>>;
+
+async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!check()) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}
+
+async function room(owner: Person, name: string, isPrivate = false): Promise<number> {
+	const reply = await owner.call<{ room: { id: number } }>('room:create', { name, isPrivate });
+	expect(reply.error).toBeUndefined();
+	return reply.room.id;
+}
+
+describe('rooms and messages', () => {
+	it('creates, joins with a system line, sends with room-ordered ids, and stores a clientId once', async () => {
+		const [ana, bo] = [await person('ana'), await person('bo')];
+		const roomId = await room(ana, 'lobby');
+		await until(() => bo.seen.some((s) => s.event === 'room:updated' && (s.data as { id: number }).id === roomId), 'bo to hear of the room');
+
+		const joined = await bo.call<{ room: { joined: boolean; members: number } }>('room:join', { roomId });
+		expect(joined.room).toMatchObject({ joined: true, members: 2 });
+		await until(() => ana.lines(roomId).length === 1, 'the join line');
+		expect(ana.lines(roomId)[0]).toMatchObject({ id: 1, kind: 'join', text: `${bo.user.name} joined`, author: bo.user });
+
+		const first = await ana.call<{ message: ChatMessage; duplicate: boolean }>('message:send', { roomId, clientId: 'c-1', text: 'hello' });
+		expect(first).toMatchObject({ ok: true, duplicate: false, message: { id: 2, kind: 'text', text: 'hello', clientId: 'c-1', author: ana.user } });
+		const again = await ana.call<{ message: ChatMessage; duplicate: boolean }>('message:send', { roomId, clientId: 'c-1', text: 'hello' });
+		expect(again).toMatchObject({ ok: true, duplicate: true, message: { id: 2 } });
+		await until(() => bo.lines(roomId).length === 2, 'bo to get the message');
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(bo.lines(roomId).map((m) => m.id)).toEqual([1, 2]);
+		const count = await runtime().store.db.selectFrom('chat_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('room_id', '=', roomId).executeTakeFirstOrThrow();
+		expect(Number(count.n)).toBe(2);
+
+		const elsewhere = await room(ana, 'lobby-2');
+		expect(await ana.call('message:send', { roomId: elsewhere, clientId: 'c-1', text: 'hello' })).toEqual({
+			ok: false,
+			error: 'This clientId was already used for a message in another room.'
+		});
+	});
+
+	it('delivers concurrent senders in one order to everyone, with ids 1..n', async () => {
+		const people = [await person('p'), await person('q'), await person('r')];
+		const roomId = await room(people[0], 'busy');
+		for (const p of people.slice(1)) await p.call('room:join', { roomId });
+		const sends = people.flatMap((p, who) => Array.from({ length: 10 }, (_, i) => p.call('message:send', { roomId, clientId: `m${who}-${i}`, text: `${who}:${i}` })));
+		const replies = await Promise.all(sends);
+		expect(replies.every((r) => r.ok)).toBe(true);
+		const texts = (p: Person) => p.lines(roomId).filter((m) => m.kind === 'text');
+		await until(() => people.every((p) => texts(p).length === 30), 'every message everywhere');
+		const orders = people.map((p) => texts(p).map((m) => `${m.id}:${m.text}`));
+		expect(orders[1]).toEqual(orders[0]);
+		expect(orders[2]).toEqual(orders[0]);
+		// Two join lines first, then the 30 messages with no gap.
+		expect(people[0].lines(roomId).map((m) => m.id)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+	});
+
+	it('pages history by id: the newest, before an id, after an id', async () => {
+		const ana = await person('hist');
+		const roomId = await room(ana, 'history');
+		for (let i = 1; i <= 120; i++) await chat.messages.post({ roomId, author: ana.user, kind: 'text', body: `n${i}` });
+		const newest = await ana.call<{ messages: ChatMessage[]; more: boolean }>('messages:list', { roomId });
+		expect(newest.messages.map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => 71 + i));
+		expect(newest.more).toBe(true);
+		const older = await ana.call<{ messages: ChatMessage[]; more: boolean }>('messages:list', { roomId, before: 71, limit: 60 });
+		expect(older.messages.map((m) => m.id)).toEqual(Array.from({ length: 60 }, (_, i) => 11 + i));
+		const oldest = await ana.call<{ messages: ChatMessage[]; more: boolean }>('messages:list', { roomId, before: 11 });
+		expect([oldest.messages.length, oldest.more]).toEqual([10, false]);
+		const after = await ana.call<{ messages: ChatMessage[]; more: boolean }>('messages:list', { roomId, after: 115 });
+		expect([after.messages.map((m) => m.id), after.more]).toEqual([[116, 117, 118, 119, 120], false]);
+		expect((await ana.call('messages:list', { roomId, after: 1, before: 5 })).error).toBe('Give before or after, not both.');
+	});
+
+	it('counts unread messages by others, marks them read, and tells my other tabs', async () => {
+		const [ana, bo] = [await person('u'), await person('v')];
+		const roomId = await room(ana, 'unread');
+		await bo.call('room:join', { roomId });
+		for (let i = 0; i < 3; i++) await ana.call('message:send', { roomId, clientId: `u${i}`, text: `x${i}` });
+		await bo.call('message:send', { roomId, clientId: 'mine', text: 'mine' });
+		const list = await bo.call<{ rooms: { id: number; unread: number; lastId: number }[] }>('rooms:list');
+		expect(list.rooms.find((r) => r.id === roomId)).toMatchObject({ unread: 3, lastId: 5 });
+		expect(await bo.call('read:mark', { roomId, id: 3 })).toEqual({ ok: true, unread: 1 });
+		expect(await bo.call('read:mark', { roomId, id: 999 })).toEqual({ ok: true, unread: 0 });
+		await until(() => bo.seen.some((s) => s.event === 'room:read' && (s.data as { id: number }).id === 5), 'room:read');
+	});
+});
+
+describe('private rooms, invitations, mentions', () => {
+	it('hides a private room from others until invited; the invite arrives live and as a notification', async () => {
+		const [ana, carl] = [await person('own'), await person('carl')];
+		const roomId = await room(ana, 'secret', true);
+		await ana.call('message:send', { roomId, clientId: 's1', text: 'the plan' });
+		expect((await carl.call<{ rooms: { id: number }[] }>('rooms:list')).rooms.some((r) => r.id === roomId)).toBe(false);
+		expect(await carl.call('room:join', { roomId })).toEqual({ ok: false, error: 'No such room.' });
+		expect(await carl.call('messages:list', { roomId })).toEqual({ ok: false, error: 'No such room.' });
+		expect(await carl.call('message:send', { roomId, clientId: 'x', text: 'hi' })).toEqual({ ok: false, error: 'No such room.' });
+		expect(await carl.call('members:list', { roomId })).toEqual({ ok: false, error: 'No such room.' });
+		expect(carl.lines(roomId)).toEqual([]);
+
+		expect(await ana.call('invite:send', { roomId, name: 'nobody-here' })).toEqual({ ok: false, error: 'No one is called "nobody-here".' });
+		expect(await ana.call('invite:send', { roomId, name: carl.user.name.toUpperCase() })).toEqual({ ok: true, user: carl.user });
+		await until(() => carl.seen.some((s) => s.event === 'room:invited'), 'the invitation');
+		const note = await runtime().store.db.selectFrom('notifications').selectAll().where('user_id', '=', carl.user.id).executeTakeFirstOrThrow();
+		expect(note).toMatchObject({ type: 'invite', title: `${ana.user.name} invited you to #secret`, link: `/chat?room=${roomId}` });
+		expect((await carl.call<{ rooms: { id: number; invited: boolean }[] }>('rooms:list')).rooms.find((r) => r.id === roomId)?.invited).toBe(true);
+		expect((await carl.call('room:join', { roomId })).ok).toBe(true);
+		const history = await carl.call<{ messages: ChatMessage[] }>('messages:list', { roomId });
+		expect(history.messages.map((m) => m.text)).toEqual(['the plan', `${carl.user.name} joined`]);
+		expect(await ana.call('invite:send', { roomId, name: carl.user.name })).toEqual({ ok: false, error: `${carl.user.name} is in #secret already.` });
+	});
+
+	it('notifies @mentioned members only, not the author and not outsiders', async () => {
+		const [ana, bo, out] = [await person('men'), await person('tion'), await person('outside')];
+		const roomId = await room(ana, 'mentions');
+		await bo.call('room:join', { roomId });
+		await ana.call('message:send', { roomId, clientId: 'm1', text: `hey @${bo.user.name}, @${ana.user.name} and @${out.user.name}: look` });
+		const notes = async (userId: number) => runtime().store.db.selectFrom('notifications').selectAll().where('user_id', '=', userId).where('type', '=', 'mention').execute();
+		await until(() => true, '');
+		await expect.poll(async () => (await notes(bo.user.id)).length).toBe(1);
+		expect((await notes(bo.user.id))[0]).toMatchObject({ title: `${ana.user.name} mentioned you in #mentions`, link: `/chat?room=${roomId}` });
+		expect(await notes(ana.user.id)).toEqual([]);
+		expect(await notes(out.user.id)).toEqual([]);
+	});
+
+	it('posts "… shared <file>" with the file id when a file is shared into a room', async () => {
+		const ana = await person('share');
+		const roomId = await room(ana, 'files');
+		const path = join(dir, 'upload.tmp');
+		writeFileSync(path, 'report');
+		const file = await files.create({ ownerId: ana.user.id, name: 'report.pdf', size: 6, sha256: 'x'.repeat(64), type: 'application/pdf', fromPath: path });
+		await files.share(ana.user, file.id, { roomId });
+		await until(() => ana.lines(roomId).some((m) => m.kind === 'file'), 'the file line');
+		expect(ana.lines(roomId).find((m) => m.kind === 'file')).toMatchObject({ text: `${ana.user.name} shared report.pdf`, file: { id: file.id, name: 'report.pdf' } });
+	});
+});
+
+describe('leaving, closing, presence, typing, limits', () => {
+	it('leaves with a line to the others; only the owner closes; a closed room refuses everything', async () => {
+		const [ana, bo] = [await person('lv'), await person('lw')];
+		const roomId = await room(ana, 'closing');
+		await bo.call('room:join', { roomId });
+		expect(await bo.call('room:close', { roomId })).toEqual({ ok: false, error: 'Only the owner of #closing can close it.' });
+		expect(await bo.call('room:leave', { roomId })).toEqual({ ok: true });
+		await until(() => ana.lines(roomId).some((m) => m.kind === 'leave'), 'the leave line');
+		expect(bo.seen.some((s) => s.event === 'room:left')).toBe(true);
+		expect(await bo.call('message:send', { roomId, clientId: 'late', text: 'x' })).toEqual({ ok: false, error: 'You are not in #closing: join it first.' });
+		await bo.call('room:join', { roomId });
+		expect(await ana.call('room:close', { roomId })).toEqual({ ok: true });
+		await until(() => bo.seen.some((s) => s.event === 'room:closed'), 'room:closed');
+		expect(bo.lines(roomId).at(-1)).toMatchObject({ kind: 'closed', text: `${ana.user.name} closed the room` });
+		expect(await ana.call('message:send', { roomId, clientId: 'after', text: 'x' })).toEqual({ ok: false, error: 'This room is closed.' });
+		expect(await bo.call('room:join', { roomId })).toEqual({ ok: false, error: 'This room is closed.' });
+	});
+
+	it('shows who is online, and says so when someone goes away for longer than the grace', async () => {
+		const [ana, bo] = [await person('on'), await person('off')];
+		const roomId = await room(ana, 'presence');
+		await bo.call('room:join', { roomId });
+		const members = await ana.call<{ members: { id: number; online: boolean }[] }>('members:list', { roomId });
+		expect(members.members.map((m) => m.online)).toEqual([true, true]);
+		bo.socket.close();
+		await until(() => ana.seen.some((s) => s.event === 'presence:changed' && (s.data as { online: boolean }).online === false), 'offline', OFFLINE_GRACE_MS + 2000);
+		const after = await ana.call<{ members: { id: number; online: boolean }[] }>('members:list', { roomId });
+		expect(after.members.find((m) => m.id === bo.user.id)?.online).toBe(false);
+	});
+
+	it('relays typing to the others in the room, throttled, and drops it from non-members', async () => {
+		const [ana, bo, out] = [await person('ty'), await person('pe'), await person('no')];
+		const roomId = await room(ana, 'typing');
+		await bo.call('room:join', { roomId });
+		for (let i = 0; i < 5; i++) ana.socket.emit('typing:start', { roomId });
+		out.socket.emit('typing:start', { roomId });
+		await until(() => bo.seen.some((s) => s.event === 'typing:started'), 'typing');
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		const typing = bo.seen.filter((s) => s.event === 'typing:started');
+		expect(typing.map((s) => s.data)).toEqual([{ roomId, user: ana.user }]);
+		expect(ana.seen.some((s) => s.event === 'typing:started')).toBe(false);
+	});
+
+	it('refuses messages past the rate with the wait, and lets a retry of a stored one through', async () => {
+		const ana = await person('rate');
+		const roomId = await room(ana, 'rate');
+		const replies = [];
+		for (let i = 0; i < 13; i++) replies.push(await ana.call<{ retryAfter?: number }>('message:send', { roomId, clientId: `r${i}`, text: `${i}` }));
+		expect(replies.slice(0, 12).every((r) => r.ok)).toBe(true);
+		expect(replies[12]).toMatchObject({ ok: false, error: expect.stringMatching(/^You are sending too fast: wait \d s and try again\.$/) });
+		expect(replies[12].retryAfter).toBeGreaterThan(0);
+		expect(await ana.call('message:send', { roomId, clientId: 'r3', text: '3' })).toMatchObject({ ok: true, duplicate: true });
+	});
+});
