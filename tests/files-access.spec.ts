@@ -1,41 +1,42 @@
 import { expect, test } from '@playwright/test';
-import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { mkdirSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { openAppDb } from './support/app-db';
 import { call, follow, signUp, until } from './support/clients';
 import { startServer, type AppServer } from './support/server';
 
-// Files are seeded straight into the test server's own SQLite database and files folder (no
-// test-only endpoint exists); everything after that goes through the real server over HTTP.
+// Files are seeded straight into the test server's own store (SQLite or PostgreSQL) and files
+// folder (no test-only endpoint exists); everything after that goes through the real server over HTTP.
 
 const id = () => randomBytes(16).toString('base64url');
 
-/** A seeding handle on the running server's database (WAL: a second connection is fine). */
-function seeder(app: AppServer) {
-	const db = new Database(join(app.dataDir, 'runnel.db'));
-	db.pragma('busy_timeout = 5000');
+/** A seeding handle on the running server's store. */
+async function seeder(app: AppServer) {
+	const db = await openAppDb(app);
 	const dir = join(app.dataDir, 'files');
 	mkdirSync(dir, { recursive: true });
 	return {
+		db,
 		dir,
 		close: () => db.close(),
-		userId: (name: string) => (db.prepare('select id from users where name_key = ?').get(name.toLowerCase()) as { id: number }).id,
-		room(name: string, memberIds: number[]): number {
-			const { lastInsertRowid } = db
-				.prepare('insert into rooms (name, topic, is_private, owner_id, created_at) values (?, ?, 0, ?, ?)')
-				.run(name, '', memberIds[0], Date.now());
-			for (const userId of memberIds) db.prepare('insert into room_members (room_id, user_id, joined_at) values (?, ?, ?)').run(lastInsertRowid, userId, Date.now());
-			return Number(lastInsertRowid);
+		userId: async (name: string) => (await db.get<{ id: number }>('select id from users where name_key = ?', name.toLowerCase()))!.id,
+		async room(name: string, memberIds: number[]): Promise<number> {
+			const { id: roomId } = (await db.get<{ id: number }>(
+				'insert into rooms (name, topic, is_private, owner_id, created_at) values (?, ?, 0, ?, ?) returning id',
+				name, '', memberIds[0], Date.now()
+			))!;
+			for (const userId of memberIds) await db.run('insert into room_members (room_id, user_id, joined_at) values (?, ?, ?)', roomId, userId, Date.now());
+			return roomId;
 		},
 		/** A files row; the bytes go to files/<stored> unless `stored` is given (then it is used as is). */
-		file(ownerId: number, content: string, options: { stored?: string; isPublic?: boolean; size?: number } = {}): string {
+		async file(ownerId: number, content: string, options: { stored?: string; isPublic?: boolean; size?: number } = {}): Promise<string> {
 			const fileId = id();
 			const stored = options.stored ?? id();
 			if (options.stored === undefined) writeFileSync(join(dir, stored), content);
 			const sha = createHash('sha256').update(content).digest('hex');
-			db.prepare('insert into files (id, owner_id, name, size, sha256, type, stored, is_public, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+			await db.run('insert into files (id, owner_id, name, size, sha256, type, stored, is_public, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
 				fileId, ownerId, `${fileId}.txt`, options.size ?? Buffer.byteLength(content), sha, 'text/plain', stored, options.isPublic ? 1 : 0, Date.now()
 			);
 			return fileId;
@@ -65,15 +66,15 @@ async function download(app: AppServer, cookie: string, fileId: string, method =
 
 test('access matrix: owner, room member, other user, signed out', async () => {
 	const app = await startServer();
-	const seed = seeder(app);
+	const seed = await seeder(app);
 	try {
 		const [ana, bob, carol] = [await signUp(app.url, 'ana'), await signUp(app.url, 'bob'), await signUp(app.url, 'carol')];
-		const [anaId, bobId, carolId] = ['ana', 'bob', 'carol'].map(seed.userId);
-		const room = seed.room('team', [anaId, bobId]);
-		const carolsRoom = seed.room('carols', [carolId]);
+		const [anaId, bobId, carolId] = await Promise.all(['ana', 'bob', 'carol'].map(seed.userId));
+		const room = await seed.room('team', [anaId, bobId]);
+		const carolsRoom = await seed.room('carols', [carolId]);
 		const content = 'hello, shared secret\n';
-		const fileId = seed.file(anaId, content);
-		const publicId = seed.file(anaId, 'for everyone', { isPublic: true });
+		const fileId = await seed.file(anaId, content);
+		const publicId = await seed.file(anaId, 'for everyone', { isPublic: true });
 
 		// Before the share Bob sees nothing; the share makes him a reader.
 		expect((await call(app.url, bob, 'GET', `/api/files/${fileId}`)).status).toBe(404);
@@ -131,36 +132,36 @@ test('access matrix: owner, room member, other user, signed out', async () => {
 		expect((await call(app.url, ana, 'GET', '/api/files?before=nope')).status).toBe(400);
 
 		// The owner deletes: row, share and bytes are gone for everyone.
-		const stored = (new Database(join(app.dataDir, 'runnel.db'), { readonly: true }).prepare('select stored from files where id = ?').get(fileId) as { stored: string }).stored;
+		const { stored } = (await seed.db.get<{ stored: string }>('select stored from files where id = ?', fileId))!;
 		expect(await call(app.url, ana, 'DELETE', `/api/files/${fileId}`)).toEqual({ status: 200, body: { id: fileId, deleted: true } });
 		expect(existsSync(join(seed.dir, stored))).toBe(false);
 		for (const cookie of [ana, bob]) expect((await download(app, cookie, fileId)).status).toBe(404);
 		expect((await call(app.url, ana, 'DELETE', `/api/files/${fileId}`)).status).toBe(404);
 	} finally {
-		seed.close();
+		await seed.close();
 		await app.stop();
 	}
 });
 
 test('path tricks and symlinks are 404 and never serve a byte from outside the files folder', async () => {
 	const app = await startServer();
-	const seed = seeder(app);
+	const seed = await seeder(app);
 	try {
 		const ana = await signUp(app.url, 'ana');
-		const anaId = seed.userId('ana');
+		const anaId = await seed.userId('ana');
 		const secret = 'TOP-SECRET outside the store';
 		const outside = join(app.dataDir, 'outside.txt');
 		writeFileSync(outside, secret);
 
 		const linkName = id();
 		symlinkSync(outside, join(seed.dir, linkName));
-		const viaLink = seed.file(anaId, secret, { stored: linkName });
-		const viaDots = seed.file(anaId, secret, { stored: '../outside.txt' });
-		const viaAbsolute = seed.file(anaId, secret, { stored: outside });
+		const viaLink = await seed.file(anaId, secret, { stored: linkName });
+		const viaDots = await seed.file(anaId, secret, { stored: '../outside.txt' });
+		const viaAbsolute = await seed.file(anaId, secret, { stored: outside });
 		const passwdLink = id();
 		symlinkSync('/etc/passwd', join(seed.dir, passwdLink));
-		const viaPasswd = seed.file(anaId, 'x', { stored: passwdLink });
-		const control = seed.file(anaId, 'inside');
+		const viaPasswd = await seed.file(anaId, 'x', { stored: passwdLink });
+		const control = await seed.file(anaId, 'inside');
 		expect(await download(app, ana, control)).toMatchObject({ status: 200, body: 'inside' });
 		for (const fileId of [viaLink, viaDots, viaAbsolute, viaPasswd]) {
 			for (const method of ['GET', 'HEAD']) {
@@ -191,19 +192,19 @@ test('path tricks and symlinks are 404 and never serve a byte from outside the f
 		expect(await call(app.url, ana, 'GET', `/api/files/..%2F..%2Fetc%2Fpasswd`)).toEqual({ status: 404, body: { error: 'No such file.' } });
 		expect(await call(app.url, ana, 'GET', `/api/files/${id()}`)).toEqual({ status: 404, body: { error: 'No such file.' } });
 	} finally {
-		seed.close();
+		await seed.close();
 		await app.stop();
 	}
 });
 
 test('the events stream tells each user only about files they may see', async () => {
 	const app = await startServer();
-	const seed = seeder(app);
+	const seed = await seeder(app);
 	try {
 		const [ana, bob, carol] = [await signUp(app.url, 'ana'), await signUp(app.url, 'bob'), await signUp(app.url, 'carol')];
-		const [anaId, bobId] = ['ana', 'bob'].map(seed.userId);
-		const room = seed.room('team', [anaId, bobId]);
-		const [sharedFile, madePublic, marker] = [seed.file(anaId, 'one'), seed.file(anaId, 'two'), seed.file(anaId, 'three')];
+		const [anaId, bobId] = await Promise.all(['ana', 'bob'].map(seed.userId));
+		const room = await seed.room('team', [anaId, bobId]);
+		const [sharedFile, madePublic, marker] = [await seed.file(anaId, 'one'), await seed.file(anaId, 'two'), await seed.file(anaId, 'three')];
 		const types = ['created', 'shared', 'updated', 'removed', 'reset'];
 		const url = `${app.url}/api/files/events`;
 		const bobs = follow(url, bob, types);
@@ -236,7 +237,49 @@ test('the events stream tells each user only about files they may see', async ()
 
 		expect((await fetch(url)).status).toBe(401);
 	} finally {
-		seed.close();
+		await seed.close();
+		await app.stop();
+	}
+});
+
+test('a file made private leaves the lists of users who lost it (removed, id only) and stays for the rest', async () => {
+	const app = await startServer();
+	const seed = await seeder(app);
+	try {
+		const [ana, bob, carol] = [await signUp(app.url, 'ana'), await signUp(app.url, 'bob'), await signUp(app.url, 'carol')];
+		const [anaId, bobId] = await Promise.all(['ana', 'bob'].map(seed.userId));
+		const room = await seed.room('team', [anaId, bobId]);
+		const [sharedToo, publicOnly, marker] = [await seed.file(anaId, 'one'), await seed.file(anaId, 'two'), await seed.file(anaId, 'three')];
+		expect((await call(app.url, ana, 'POST', `/api/files/${sharedToo}/share`, { roomId: room })).status).toBe(200);
+		for (const fileId of [sharedToo, publicOnly]) expect((await call(app.url, ana, 'POST', `/api/files/${fileId}/visibility`, { public: true })).status).toBe(200);
+
+		const types = ['created', 'shared', 'updated', 'removed', 'reset'];
+		const url = `${app.url}/api/files/events`;
+		const [anas, bobs, carols] = [follow(url, ana, types), follow(url, bob, types), follow(url, carol, types)];
+		await Promise.all([anas.opened, bobs.opened, carols.opened]);
+		for (const fileId of [sharedToo, publicOnly]) expect((await call(app.url, ana, 'POST', `/api/files/${fileId}/visibility`, { public: false })).status).toBe(200);
+		// The marker goes public last: once everyone heard of it, they heard everything before it.
+		expect((await call(app.url, ana, 'POST', `/api/files/${marker}/visibility`, { public: true })).status).toBe(200);
+		const heardMarker = (client: typeof anas) => () => client.seen.some((e) => (e.data as { id: string }).id === marker);
+		for (const [who, client] of [['ana', anas], ['bob', bobs], ['carol', carols]] as const) await until(heardMarker(client), 10_000, `${who} hears of the marker`);
+
+		const seen = (client: typeof anas) => client.seen.map((e) => [e.type, e.data]);
+		const update = (id: string, isPublic: boolean) => ['updated', expect.objectContaining({ id, isPublic })];
+		expect(seen(anas)).toEqual([update(sharedToo, false), update(publicOnly, false), update(marker, true)]);
+		// Bob still sees the file shared into his room; the public-only one leaves his list.
+		expect(seen(bobs)).toEqual([update(sharedToo, false), ['removed', { id: publicOnly }], update(marker, true)]);
+		// Carol loses both, and learns nothing about them but their ids.
+		expect(seen(carols)).toEqual([['removed', { id: sharedToo }], ['removed', { id: publicOnly }], update(marker, true)]);
+		expect(JSON.stringify(carols.seen)).not.toContain(`${sharedToo}.txt`);
+		expect(JSON.stringify([...bobs.seen, ...carols.seen])).not.toContain('audience');
+
+		// The lists agree with the events.
+		const listed = async (cookie: string) => (await call(app.url, cookie, 'GET', '/api/files')).body.items.map((f: { id: string }) => f.id).sort();
+		expect(await listed(bob)).toEqual([sharedToo, marker].sort());
+		expect(await listed(carol)).toEqual([marker]);
+		for (const client of [anas, bobs, carols]) client.close();
+	} finally {
+		await seed.close();
 		await app.stop();
 	}
 });

@@ -31,5 +31,10 @@ test('upload a file with the picker, watch progress, download it: the bytes matc
 	await file.getByRole('button', { name: 'Make public' }).click();
 	await expect(file.getByText('Public')).toBeVisible();
 	await expect(otherPage.getByTestId('file').filter({ hasText: 'report "Q3" ü.bin' })).toBeVisible();
+	// Made private again, it leaves their list live, without a reload.
+	await file.getByRole('button', { name: 'Make private' }).click();
+	await expect(file.getByText('Public', { exact: true })).toHaveCount(0);
+	await expect(otherPage.getByTestId('file').filter({ hasText: 'report "Q3" ü.bin' })).toHaveCount(0);
+	await expect(otherPage.getByText('No files yet')).toBeVisible();
 	await other.close();
 });

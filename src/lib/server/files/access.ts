@@ -1,11 +1,10 @@
-import { lstat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { FileSource } from '$lib/stream/server';
 import type { Database } from '../db/schema';
 import { HttpError } from '../errors';
 import { runtime } from '../runtime';
-import { filesDir, type FileInfo } from './store';
+import { filesPath, type FileInfo } from './store';
 
 /** Who is asking: the signed-in user (routes pass `locals.user`). */
 export type Viewer = { id: number };
@@ -95,7 +94,7 @@ export async function get(user: Viewer, id: string): Promise<FileView> {
 
 /** The absolute path of a stored name, or null when it would leave the files folder. */
 export function storedPath(stored: string): string | null {
-	const dir = resolve(filesDir());
+	const dir = resolve(filesPath());
 	const path = resolve(dir, stored);
 	const rel = relative(dir, path);
 	if (!rel || rel.startsWith('..') || isAbsolute(rel) || rel.includes('/') || rel.includes('\\')) return null;
@@ -104,16 +103,16 @@ export function storedPath(stored: string): string | null {
 
 /**
  * A file the user may download, as the `FileSource` for `file()`: the path comes from the stored
- * name in the database, must stay inside the files folder and be a regular file (no symlink).
+ * name in the database and must stay inside the files folder. Nothing here touches the disk:
+ * `file()` opens it once without following symlinks and checks the open file, so a path swapped
+ * after this check is never served.
  * @example return file(request, await files.open(locals.user, params.id));
  */
 export async function open(user: Viewer, id: string): Promise<FileSource> {
 	const found = await row(user, id);
 	const path = storedPath(found.stored);
 	if (!path) throw notFound();
-	const stats = await lstat(path).catch(() => null);
-	if (!stats || stats.isSymbolicLink() || !stats.isFile()) throw notFound();
-	return { path, size: Number(found.size), sha256: found.sha256, modified: stats.mtime, name: found.name, type: found.type };
+	return { path, size: Number(found.size), sha256: found.sha256, name: found.name, type: found.type };
 }
 
 /** Files the user may see, newest first, older than the `before` cursor when given. */

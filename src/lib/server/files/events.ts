@@ -18,11 +18,15 @@ export type FileEvents = {
 	removed: { id: string };
 } & ResetEvent;
 
-/** What goes on the bus: the client's data, plus the audience where the file alone can't tell it. */
+/**
+ * What goes on the bus: the client's data, plus the audience where the file alone can't tell it.
+ * An update carries the audience before it too: whoever could see the file then but not now gets
+ * `removed` instead (and nothing more about it).
+ */
 export type FileBusEvents = {
 	created: FileInfo;
 	shared: FileEvents['shared'];
-	updated: { file: FileInfo; audience: Audience };
+	updated: { file: FileInfo; audience: Audience; before: Audience };
 	removed: { id: string; audience: Audience };
 } & ResetEvent;
 
@@ -55,17 +59,23 @@ async function forUser(userId: number, message: SseMessage<FileBusEvents>): Prom
 		return info.owner.id === userId || info.isPublic ? message as SseMessage<FileEvents> : null;
 	}
 	if (event === 'shared') return (await inAnyRoom(userId, [(data as FileEvents['shared']).room.id])) ? pass(data) : null;
-	if (event === 'updated' || event === 'removed') {
-		const { audience, ...rest } = data as { audience: Audience; file?: FileInfo; id?: string };
-		if (!(await mayHear(userId, audience))) return null;
-		return pass(event === 'updated' ? rest.file : rest);
+	if (event === 'updated') {
+		const { file, audience, before } = data as FileBusEvents['updated'];
+		if (await mayHear(userId, audience)) return pass(file);
+		if (await mayHear(userId, before)) return { id: message.id, event: 'removed', data: { id: file.id } };
+		return null;
+	}
+	if (event === 'removed') {
+		const { audience, id } = data as FileBusEvents['removed'];
+		return (await mayHear(userId, audience)) ? pass({ id }) : null;
 	}
 	return message as SseMessage<FileEvents>;
 }
 
 /**
  * One user's live view of the files topic (replay by Last-Event-ID, then live), keeping only
- * events about files that user may see.
+ * events about files that user may see; a change that took a file away from them (made private)
+ * reaches them as `removed`, with its id only.
  * @example sse<FileEvents>(request, (ctx) => files.stream(locals.user, ctx));
  */
 export async function stream(user: { id: number }, ctx: SseContext): Promise<AsyncIterable<SseMessage<FileEvents>>> {

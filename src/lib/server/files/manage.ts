@@ -70,15 +70,20 @@ export async function share(user: Viewer, id: string, input: { roomId: number })
 	return view;
 }
 
-/** Makes the user's file visible to every signed-in user, or not. */
+/**
+ * Makes the user's file visible to every signed-in user, or not; users who can no longer see it
+ * hear `removed`, the others `updated`.
+ */
 export async function setPublic(user: Viewer, id: string, isPublic: boolean): Promise<FileView> {
 	const file = await owned(user, id);
 	await runtime().store.db.updateTable('files').set({ is_public: isPublic ? 1 : 0 }).where('id', '=', file.id).execute();
 	const view = await get(user, file.id);
-	if ((file.is_public === 1) !== isPublic) {
+	const wasPublic = file.is_public === 1;
+	if (wasPublic !== isPublic) {
 		const { sharedInto, ...info } = view;
 		void sharedInto;
-		await publish('updated', { file: info, audience: await audienceOf(file.id, user.id, true) });
+		const audience = await audienceOf(file.id, user.id, isPublic);
+		await publish('updated', { file: info, audience, before: { ...audience, isPublic: wasPublic } });
 	}
 	return view;
 }

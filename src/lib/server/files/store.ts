@@ -20,9 +20,14 @@ export interface FileInfo {
 /** The bus topic that announces new files (to everyone who may list them). */
 export const FILES_TOPIC = 'files';
 
-/** The folder of published files (generated names only). */
+/** Where published files live (generated names only), without touching the disk. */
+export function filesPath(): string {
+	return join(runtime().config.dataDir, 'files');
+}
+
+/** The folder of published files, made if missing. */
 export function filesDir(): string {
-	const dir = join(runtime().config.dataDir, 'files');
+	const dir = filesPath();
 	mkdirSync(dir, { recursive: true });
 	return dir;
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readlink, rm, truncate, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readlink, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,27 @@ describe('file() bodies over HTTP', () => {
 		const refused = await fetch(`${server.url}/big`, { headers: { range: 'bytes=99999999-' } });
 		expect(refused.status).toBe(416);
 		await until(async () => (await openFds(path)) === 0);
+	});
+
+	it('never follows a symlink, nor opens a FIFO or a folder: 404 and no byte of what they point at', async () => {
+		const secret = join(dir, 'secret');
+		await writeFile(secret, 'TOP-SECRET');
+		const link = join(dir, 'link');
+		await symlink(secret, link);
+		const fifo = join(dir, 'fifo');
+		execFileSync('mkfifo', [fifo]); // opening it for reading would block until a writer came
+		const folder = join(dir, 'folder');
+		await mkdir(folder);
+		for (const [key, path] of [['link', link], ['fifo', fifo], ['folder', folder]]) {
+			sources.set(key, { path, size: 10, sha256: 'ef'.repeat(32), modified: MODIFIED, name: `${key}.txt` });
+			for (const method of ['GET', 'HEAD']) {
+				const response = await fetch(`${server.url}/${key}`, { method });
+				expect(response.status, `${method} ${key}`).toBe(404);
+				expect(await response.text()).not.toContain('TOP-SECRET');
+			}
+			expect(await openFds(path), key).toBe(0);
+		}
+		expect(await openFds(secret)).toBe(0);
 	});
 
 	it('refuses with 500 a file whose size on disk differs from its record', async () => {

@@ -8,8 +8,8 @@ export interface FileSource {
 	size: number;
 	/** SHA-256 of the whole file, hex. */
 	sha256: string;
-	/** When the stored file last changed. */
-	modified: Date;
+	/** When the stored file last changed; default: the modification time of the file as opened. */
+	modified?: Date;
 	/** Original file name, offered to the browser in Content-Disposition. */
 	name: string;
 	/** Stored content type; default application/octet-stream. */
@@ -65,7 +65,7 @@ export function dispositionOf(name: string): string {
 }
 
 /** Headers every answer about the file carries: validators, digest and the download safety set. */
-export function representationHeaders(source: FileSource): Headers {
+export function representationHeaders(source: FileSource & { modified: Date }): Headers {
 	return new Headers({
 		'accept-ranges': 'bytes',
 		etag: etagOf(source.sha256),

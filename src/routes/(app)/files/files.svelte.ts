@@ -24,6 +24,10 @@ export class FileList {
 	downloads = $state<Record<string, DownloadState>>({});
 
 	#stream: EventStream<FileEvents> | null = null;
+	/** The stream opened once (a fresh stream starts at the newest event). */
+	#opened = false;
+	/** A list response in flight may predate where the stream started: load the page again after it. */
+	#stale = false;
 
 	/** Loads the first page and the rooms, and follows live changes. */
 	start(): void {
@@ -38,6 +42,14 @@ export class FileList {
 		});
 		stream.onMessage('removed', ({ id }) => (this.items = this.items.filter((f) => f.id !== id)));
 		stream.onReset(() => void this.reload());
+		stream.onOpen(() => {
+			if (this.#opened) return;
+			this.#opened = true;
+			// A file created after the page was listed but before the stream began would be in
+			// neither: listing again closes that gap.
+			if (this.loading) this.#stale = true;
+			else if (this.loaded) void this.reload();
+		});
 		void this.reload();
 		void getRooms().then(({ items }) => (this.rooms = items), () => {});
 	}
@@ -68,6 +80,10 @@ export class FileList {
 			this.error = (error as Error).message || 'Could not load files.';
 		} finally {
 			this.loading = false;
+		}
+		if (this.#stale) {
+			this.#stale = false;
+			await this.reload();
 		}
 	}
 

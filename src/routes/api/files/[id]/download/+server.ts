@@ -1,4 +1,5 @@
 import type { RequestHandler } from '@sveltejs/kit';
+import * as analytics from '$lib/server/analytics';
 import { handleErrors } from '$lib/server/http';
 import * as files from '$lib/server/files';
 import { file } from '$lib/stream/server';
@@ -9,7 +10,15 @@ import { file } from '$lib/stream/server';
  * @client downloadFileById
  */
 export const GET = (({ request, params, locals }) =>
-	handleErrors(async () => file(request, await files.open(locals.user!, params.id!)))) satisfies RequestHandler;
+	handleErrors(async () => {
+		const source = await files.open(locals.user!, params.id!);
+		// A download that starts at byte 0 counts once; its resumes (later ranges) don't.
+		const range = request.headers.get('range');
+		if (!range || /^bytes=0-/.test(range)) {
+			void analytics.track({ metric: 'downloads', value: source.size, userId: locals.user!.id, userAgent: request.headers.get('user-agent') });
+		}
+		return file(request, source);
+	})) satisfies RequestHandler;
 
 /** The download's headers without its bytes. */
 export const HEAD = (({ request, params, locals }) =>
