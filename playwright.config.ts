@@ -5,12 +5,14 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // Every test starts its own production server (tests/support/app.ts); nothing is downloaded.
 export default defineConfig({
 	testDir: 'tests',
+	globalTeardown: './tests/support/teardown.ts',
 	timeout: 60_000,
 	expect: { timeout: 10_000 },
 	fullyParallel: true,
 	workers: process.env.PW_WORKERS ? Number(process.env.PW_WORKERS) : 2,
 	retries: 0,
-	reporter: [['list'], ['json', { outputFile: '.test-output/playwright.json' }]],
+	// A run on PostgreSQL (E2E_STORE=postgres, see tests/support/server.ts) has a report of its own.
+	reporter: [['list'], ['json', { outputFile: process.env.E2E_STORE === 'postgres' ? '.test-output/playwright-postgres.json' : '.test-output/playwright.json' }]],
 	use: {
 		browserName: 'chromium',
 		launchOptions: {

@@ -4,13 +4,14 @@ import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER } from './api-gen/emit';
 import { functionName, parseRoutePath } from './api-gen/route-path';
+import { methodName, SOCKET_HEADER, socketFileName } from './api-gen/socket';
 import { typecheck } from './api-gen/typecheck';
 import { generate, staleFiles, writeGenerated } from './generate-api';
 
 const root = join(import.meta.dirname, '..');
 const fixtures = join(import.meta.dirname, 'fixtures');
 // Same shape as src/lib/api -> src/routes, so the snapshots read like the real output.
-const fixtureOptions = { routesDir: join(fixtures, 'routes'), outDir: join(fixtures, 'lib/api') };
+const fixtureOptions = { routesDir: join(fixtures, 'routes'), outDir: join(fixtures, 'lib/api'), socketEvents: join(fixtures, 'shared/socket-events.ts') };
 const temps: string[] = [];
 
 afterEach(() => {
@@ -37,15 +38,28 @@ const jsonGet = (doc: string) => `/** ${doc} */\nexport const GET = (async () =>
 describe('generate', () => {
 	it('writes one typed file per area (snapshot)', async () => {
 		const { files, warnings } = generate(fixtureOptions);
-		expect(files.map((file) => basename(file.path))).toEqual(['analytics.api.ts', 'docs.api.ts', 'files.api.ts', 'notifications.api.ts', 'rooms.api.ts', 'search.api.ts']);
+		expect(files.map((file) => basename(file.path))).toEqual([
+			'analytics.api.ts',
+			'builds.api.ts',
+			'docs.api.ts',
+			'files.api.ts',
+			'notifications.api.ts',
+			'rooms.api.ts',
+			'search.api.ts',
+			'live.api.svelte.ts'
+		]);
 		for (const file of files) {
-			expect(file.content.split('\n')[0]).toBe(HEADER);
+			const socket = file.path.endsWith('.svelte.ts');
+			expect(file.content.split('\n')[0]).toBe(socket ? SOCKET_HEADER('fixtures/shared/socket-events.ts') : HEADER);
 			await expect(file.content).toMatchFileSnapshot(`__snapshots__/generate-api/${basename(file.path)}.snap`);
 		}
-		expect(warnings.map((w) => w.replace(/^.*fixtures\/routes\//, ''))).toEqual([
+		expect(warnings.map((w) => w.replace(/^.*fixtures\/(routes\/)?/, ''))).toEqual([
 			'api/analytics/+server.ts: skipped POST: record streams must be GET',
+			'api/builds/[id]/log/+server.ts: skipped POST: text streams must be GET',
 			'api/legacy/+server.ts: skipped GET is annotated with a type, which hides the response brand: write `export const GET = (async (event) => …) satisfies RequestHandler`',
-			'api/legacy/+server.ts: skipped POST returns new Response(): return exactly one of sse(), json(), ndjson(), file(), text() (errors: throw, e.g. inside handleErrors())'
+			'api/legacy/+server.ts: skipped POST returns new Response(): return exactly one of sse(), json(), ndjson(), file(), text() (errors: throw, e.g. inside handleErrors())',
+			"shared/socket-events.ts: ClientToServerEvents['broken:thing'] skipped: end it with an acknowledgement callback, or mark it @volatile and give it none",
+			'shared/socket-events.ts: ClientToServerEvents.notAnEvent is not an event (a function type): skipped'
 		]);
 	});
 
@@ -82,6 +96,17 @@ describe('names', () => {
 		expect(name('read', 'analytics')).toBe('readAnalytics');
 		expect(name('read', '(live)', 'rooms', '[id]', 'history')).toBe('readRoomHistory');
 		expect(name('download', 'files', '[id]', 'content')).toBe('downloadFileContent');
+		expect(name('read', 'jobs', '[id]', 'log')).toBe('readJobLog');
+	});
+
+	it('names socket methods verb first and socket client files by area', () => {
+		expect(methodName('room:join')).toBe('joinRoom');
+		expect(methodName('rooms:list')).toBe('listRooms');
+		expect(methodName('read:mark')).toBe('markRead');
+		expect(methodName('ping')).toBe('ping');
+		expect(methodName('user:avatar:set-default')).toBe('setDefaultUserAvatar');
+		expect(socketFileName('ChatClient')).toBe('chat.api.svelte.ts');
+		expect(socketFileName('LiveFeedClient')).toBe('live-feed.api.svelte.ts');
 	});
 
 	it('rejects paths it cannot express', () => {
@@ -129,11 +154,16 @@ describe('generated code type-checks', () => {
 			"openRoomStream('r1').onMessage('nope', () => {});",
 			"readAnalytics({ series: 'a' });",
 			"readRoomHistory('r1', { cursor: 'nope' });",
-			"await downloadFileContent('f1', { version: 'v2' });"
+			"await downloadFileContent('f1', { version: 'v2' });",
+			"await new LiveClient().joinChannel({ channel: 1 });",
+			"new LiveClient().sayHello();",
+			"new LiveClient().on('nope', () => {});",
+			"readBuildLog('b1', { from: 'start' });",
+			"readBuildLog('b1', {}, { onText: (text: number) => text });"
 		];
 		const diagnostics = typecheck(root, [...generated(), usage(lines.join('\n'))]);
 		const firstLine = USAGE_IMPORTS.split('\n').length + 2;
-		expect(diagnostics.map((d) => Number(/usage\.ts:(\d+):/.exec(d)?.[1]) - firstLine)).toEqual([0, 1, 2, 3, 4, 5]);
+		expect(diagnostics.map((d) => Number(/usage\.ts:(\d+):/.exec(d)?.[1]) - firstLine)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 	});
 });
 
@@ -141,8 +171,10 @@ const USAGE_IMPORTS = `import { deleteNotification, getNotifications, markRead, 
 import { downloadFileContent, downloadFileThumbnail, getFile, patchFile } from './lib/api/files.api';
 import { openRoomStream, readRoomHistory } from './lib/api/rooms.api';
 import { readAnalytics } from './lib/api/analytics.api';
+import { readBuildLog } from './lib/api/builds.api';
 import { getDoc } from './lib/api/docs.api';
 import { getSearch } from './lib/api/search.api';
+import { LiveClient } from './lib/api/live.api.svelte';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assert<T extends true>(): T | void {}`;
@@ -176,4 +208,21 @@ const GOOD_USAGE = `
 	assert<Equal<typeof blob, Blob>>();
 	assert<Equal<Awaited<ReturnType<typeof downloadFileThumbnail>>, Blob>>();
 	await downloadFileThumbnail('f1');
+	const live = new LiveClient({ url: 'http://127.0.0.1:1', ackTimeout: 100 });
+	const joined = await live.joinChannel({ channel: 'a' });
+	if (joined.ok) assert<Equal<typeof joined.members, number>>();
+	else assert<Equal<typeof joined.error, string>>();
+	const pong = await live.ping();
+	if (pong.ok) assert<Equal<typeof pong.at, number>>();
+	const lines = await live.fetchLines({});
+	if (lines.ok) assert<Equal<typeof lines.lines, string[]>>();
+	assert<Equal<ReturnType<typeof live.sayHello>, void>>();
+	live.sayHello({ to: 'b' });
+	live.on('line:new', (line) => assert<Equal<typeof line, { id: number; text: string }>>());
+	const socketStatus: 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' = live.status;
+	void socketStatus;
+	const log = readBuildLog('b1', { from: 3 }, { signal, onText: (text) => assert<Equal<typeof text, string>>(), onComplete: () => {} });
+	log.abort();
+	await log.done;
+	readBuildLog('b 1');
 	return status;`;

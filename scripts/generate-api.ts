@@ -9,7 +9,7 @@
  *   survives. Methods: GET, POST, PUT, PATCH, DELETE.
  * - The kind comes from the helper every `return` calls, by name: `sse(…)` -> events,
  *   `json(…)` -> json, `ndjson(…)` -> records, `file(…)` -> file, `text(…)` -> text. Events,
- *   records and file handlers must be GET; text is not generated yet; a handler returning
+ *   records, file and text handlers must be GET; a handler returning
  *   anything else, or more than one kind, is skipped with a warning. A call wrapping an inline
  *   function, like `handleErrors(async () => json(…))`, counts as what that function returns;
  *   failures are thrown, not returned.
@@ -21,7 +21,7 @@
  *   generated file each); `[id]` and `[id=matcher]` are string arguments, `[[opt]]` is
  *   `string | undefined`, `[...rest]` is a string whose "/" are kept; all are URL-encoded.
  *
- * Naming rule: prefix `open` for events, `read` for records, `download` for file, else (json) the
+ * Naming rule: prefix `open` for events, `read` for records and text, `download` for file, else (json) the
  * lower-case method; then each static segment in PascalCase ("read-all" -> "ReadAll"); a static
  * segment followed by a parameter is made singular ("ies" -> "y"; a final "s" dropped unless
  * "ss", "us", "is") and the parameter adds nothing; a parameter not after a static segment adds
@@ -29,18 +29,32 @@
  * -> postNotificationsRead; GET (events) /api/notifications/stream -> openNotificationsStream;
  * GET /api/files/[id] -> getFile; GET (events) /api/rooms/[id]/stream -> openRoomStream;
  * GET (records) /api/analytics -> readAnalytics; GET (file) /api/files/[id]/content ->
- * downloadFileContent. Two handlers with one name in an area are an error: give one a `@client`
+ * downloadFileContent; GET (text) /api/jobs/[id]/log -> readJobLog. Two handlers with one name in an area are an error: give one a `@client`
  * name.
  *
  * What a helper returns: json `Promise<JsonOf<…>>` (requestJson); events `EventStream<EventsOf<…>>`
  * (openEvents); records `RecordStream<RecordOf<…>>` (readRecords, typed callbacks and an async
  * iterator); file `Promise<Blob>` (downloadFile; a declared `Query` goes into the URL).
+ *
+ * The socket kind: `src/lib/shared/socket-events.ts` declares the Socket.IO event maps once
+ * (`ClientToServerEvents`, `ServerToClientEvents`). When `ClientToServerEvents` carries
+ * `@client <Class> [extends <Base>]`, the generator writes `<area>.api.svelte.ts` (`ChatClient` ->
+ * `chat.api.svelte.ts`): `class <Class> extends <Base>` (default
+ * `SocketClient<ServerToClientEvents, ClientToServerEvents>`; the base comes from
+ * `$lib/stream/client` and holds the `$state` and the logic) with one method per event a client
+ * sends: `noun:verb` -> `verbNoun(input)` resolving with the typed acknowledgement (`@client <name>`
+ * on a member renames it); an event marked `@volatile` has no acknowledgement and its method
+ * returns void. An event that ends with no acknowledgement callback and is not `@volatile` is
+ * skipped with a warning.
+ * iterator); file `Promise<Blob>` (downloadFile; a declared `Query` goes into the URL); text
+ * `TextStream` (readText: `onText` gets each chunk decoded with a streaming TextDecoder, AbortSignal).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { emitArea, HEADER, type Endpoint } from './api-gen/emit.ts';
+import { emitArea, type Endpoint } from './api-gen/emit.ts';
 import { parseModule, type Kind } from './api-gen/parse-module.ts';
 import { functionName, parseRoutePath } from './api-gen/route-path.ts';
+import { emitSocketClient, parseSocketMap, socketFileName } from './api-gen/socket.ts';
 
 /** Where to read routes and write helpers. */
 export interface GenerateOptions {
@@ -50,6 +64,8 @@ export interface GenerateOptions {
 	outDir: string;
 	/** Module path from outDir to routesDir (default: computed, e.g. `../../routes`). */
 	importBase?: string;
+	/** The shared Socket.IO event map (`src/lib/shared/socket-events.ts`), if any. */
+	socketEvents?: string;
 }
 
 /** One generated file. */
@@ -87,10 +103,6 @@ export function generate(options: GenerateOptions): GenerateResult {
 		warnings.push(...module.warnings.map((w) => `${where}: skipped ${w}`));
 		const importPath = `${importBase}/api/${dirs.join('/')}/+server`;
 		for (const handler of module.handlers) {
-			if (handler.kind === 'text') {
-				warnings.push(`${where}: skipped ${handler.method}: ${handler.kind} helpers are not generated yet`);
-				continue;
-			}
 			if (handler.kind !== 'json' && handler.method !== 'GET') {
 				warnings.push(`${where}: skipped ${handler.method}: ${KIND_NOUN[handler.kind]} must be GET`);
 				continue;
@@ -118,7 +130,19 @@ export function generate(options: GenerateOptions): GenerateResult {
 	const files = [...areas]
 		.sort(([a], [b]) => a.localeCompare(b))
 		.map(([area, endpoints]) => ({ path: join(outDir, `${area}.api.ts`), content: emitArea(endpoints) }));
+	if (options.socketEvents && existsSync(options.socketEvents)) files.push(...socketClient(resolve(options.socketEvents), routesDir, outDir, warnings));
 	return { files, warnings };
+}
+
+/** The typed client class of the shared Socket.IO event map (none when it has no `@client` tag). */
+function socketClient(file: string, routesDir: string, outDir: string, warnings: string[]): GeneratedFile[] {
+	const map = parseSocketMap(readFileSync(file, 'utf8'), file);
+	if (!map) return [];
+	const where = relative(process.cwd(), file);
+	warnings.push(...map.warnings.map((w) => `${where}: ${w}`));
+	const from = relative(resolve(routesDir, '../..'), file).split(sep).join('/');
+	const mapImport = toModulePath(relative(outDir, file)).replace(/\.ts$/, '');
+	return [{ path: join(outDir, socketFileName(map.className)), content: emitSocketClient(map, mapImport, from) }];
 }
 
 /** Differences between `files` and what is in `outDir` (stale or left-over generated files). */
@@ -153,7 +177,7 @@ export function writeGenerated(files: GeneratedFile[], outDir: string): string[]
 export function main(args: string[], root = process.cwd()): number {
 	const outDir = join(root, 'src/lib/api');
 	try {
-		const { files, warnings } = generate({ routesDir: join(root, 'src/routes'), outDir });
+		const { files, warnings } = generate({ routesDir: join(root, 'src/routes'), outDir, socketEvents: join(root, SOCKET_EVENTS) });
 		for (const warning of warnings) console.warn(`warning: ${warning}`);
 		if (args.includes('--check')) {
 			const problems = staleFiles(files, outDir);
@@ -170,8 +194,14 @@ export function main(args: string[], root = process.cwd()): number {
 	}
 }
 
+/** The shared Socket.IO event map, from the project root. */
+export const SOCKET_EVENTS = 'src/lib/shared/socket-events.ts';
+
+/** How every generated file starts (route helpers and socket clients alike). */
+const GENERATED = '// GENERATED by scripts/generate-api.ts';
+
 /** The name prefix of each streaming kind; json helpers use the lower-case method. */
-const PREFIX: Partial<Record<Kind, string>> = { events: 'open', records: 'read', file: 'download' };
+const PREFIX: Partial<Record<Kind, string>> = { events: 'open', records: 'read', file: 'download', text: 'read' };
 
 const KIND_NOUN: Record<Kind, string> = { events: 'event streams', records: 'record streams', file: 'file downloads', text: 'text streams', json: 'JSON calls' };
 
@@ -187,9 +217,9 @@ function leftovers(files: GeneratedFile[], outDir: string): string[] {
 	if (!existsSync(outDir)) return [];
 	const wanted = new Set(files.map((file) => file.path));
 	return readdirSync(outDir)
-		.filter((name) => name.endsWith('.api.ts'))
+		.filter((name) => /\.api(\.svelte)?\.ts$/.test(name))
 		.map((name) => join(outDir, name))
-		.filter((path) => !wanted.has(path) && readFileSync(path, 'utf8').startsWith(HEADER));
+		.filter((path) => !wanted.has(path) && readFileSync(path, 'utf8').startsWith(GENERATED));
 }
 
 function toModulePath(path: string): string {

@@ -51,15 +51,39 @@ run('svelte-kit sync', 'npx', ['svelte-kit', 'sync']);
 step('svelte-check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
 
 run('unit tests (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${OUT}/vitest.json`]);
-count('vitest', `${OUT}/vitest.json`, (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests + (r.numFailedTestSuites && !r.numFailedTests ? r.numFailedTestSuites : 0), skipped: r.numPendingTests + r.numTodoTests }));
+/** Vitest's JSON report as counts (a file that failed to load counts as a failure). @param {any} r */
+const vitestCounts = (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests + (r.numFailedTestSuites && !r.numFailedTests ? r.numFailedTestSuites : 0), skipped: r.numPendingTests + r.numTodoTests });
+count('vitest', `${OUT}/vitest.json`, vitestCounts);
+
+// The server-side suite again on PostgreSQL (each spec file gets a fresh database, dropped after).
+if (process.env.TEST_DATABASE_URL) {
+	run('server suite on PostgreSQL (vitest, TEST_DATABASE_URL)', 'npx', [
+		'vitest', 'run', 'src/lib/server', '--reporter=default', '--reporter=json', `--outputFile=${OUT}/vitest-postgres.json`
+	]);
+	count('vitest on PostgreSQL', `${OUT}/vitest-postgres.json`, vitestCounts);
+} else {
+	console.log('\n▶ server suite on PostgreSQL: skipped (set TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test; .ci/run does)');
+}
+
+/** Playwright's JSON report as counts (errors outside tests, such as a failed teardown, count as failures). @param {any} r */
+const playwrightCounts = (r) => ({
+	passed: r.stats.expected + r.stats.flaky,
+	failed: r.stats.unexpected + (r.errors?.length ?? 0),
+	skipped: r.stats.skipped
+});
 
 if (step('production build', 'npm', ['run', 'build'])) {
 	run('end-to-end tests (playwright)', 'npx', ['playwright', 'test']);
-	count('playwright', `${OUT}/playwright.json`, (r) => ({
-		passed: r.stats.expected + r.stats.flaky,
-		failed: r.stats.unexpected + (r.errors?.length ?? 0),
-		skipped: r.stats.skipped
-	}));
+	count('playwright', `${OUT}/playwright.json`, playwrightCounts);
+
+	// The end-to-end suite again with every server on PostgreSQL (a fresh database per DATA_DIR, dropped after).
+	if (process.env.TEST_DATABASE_URL) {
+		// playwright.config.ts writes this run's report to playwright-postgres.json.
+		run('end-to-end tests on PostgreSQL (playwright, E2E_STORE=postgres)', 'npx', ['playwright', 'test'], { E2E_STORE: 'postgres' });
+		count('playwright on PostgreSQL', `${OUT}/playwright-postgres.json`, playwrightCounts);
+	} else {
+		console.log('\n▶ end-to-end tests on PostgreSQL: skipped (set TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test; .ci/run does)');
+	}
 }
 
 if (failures.length) console.log(`\nFailed: ${failures.join('; ')}`);

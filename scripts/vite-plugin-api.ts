@@ -1,10 +1,11 @@
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'vite';
-import { generate, writeGenerated } from './generate-api.ts';
+import { generate, SOCKET_EVENTS, writeGenerated } from './generate-api.ts';
 
 /**
- * Keeps `src/lib/api` in step with `src/routes/api` in dev: generates on server start and when a
- * `+server.ts` under src/routes/api is added, changed or removed. Problems are logged, never thrown.
+ * Keeps `src/lib/api` in step with `src/routes/api` and the shared socket event map in dev: generates
+ * on server start, when a `+server.ts` under src/routes/api is added, changed or removed, and when
+ * src/lib/shared/socket-events.ts changes. Problems are logged, never thrown.
  * @example plugins: [sveltekit(), apiGenerator()]
  */
 export function apiGenerator(): Plugin {
@@ -20,10 +21,11 @@ export function apiGenerator(): Plugin {
 		configureServer(server) {
 			const logger = server.config.logger;
 			const apiDir = join(root, 'src', 'routes', 'api') + sep;
+			const socketEvents = join(root, SOCKET_EVENTS);
 			const run = () => {
 				try {
 					const outDir = join(root, 'src/lib/api');
-					const { files, warnings } = generate({ routesDir: join(root, 'src/routes'), outDir });
+					const { files, warnings } = generate({ routesDir: join(root, 'src/routes'), outDir, socketEvents });
 					for (const warning of warnings) logger.warn(`[api] ${warning}`, { timestamp: true });
 					for (const path of writeGenerated(files, outDir)) logger.info(`[api] wrote ${relative(root, path)}`, { timestamp: true });
 				} catch (error) {
@@ -31,7 +33,8 @@ export function apiGenerator(): Plugin {
 				}
 			};
 			const onFile = (file: string) => {
-				if (!file.startsWith(apiDir) || !file.endsWith(`${sep}+server.ts`)) return;
+				const route = file.startsWith(apiDir) && file.endsWith(`${sep}+server.ts`);
+				if (!route && file !== socketEvents) return;
 				clearTimeout(timer);
 				timer = setTimeout(run, 50);
 			};

@@ -1,5 +1,7 @@
 import { redirect, type Handle, type ServerInit } from '@sveltejs/kit';
 import * as accounts from '$lib/server/accounts';
+import * as chat from '$lib/server/chat';
+import * as files from '$lib/server/files';
 import { initRuntime } from '$lib/server/runtime';
 import { configureSse } from '$lib/stream/server';
 import { errorResponse } from '$lib/stream/server/errors';
@@ -14,8 +16,13 @@ const SECURITY_HEADERS = {
 	'permissions-policy': 'camera=(), microphone=(), geolocation=()'
 };
 
+let sharesPosted = false;
+
 export const init: ServerInit = async () => {
 	const rt = await initRuntime();
+	// The share route runs in this bundle: its listeners live in this bundle's copy of the files module.
+	if (!sharesPosted) files.onShared(chat.postFileShared);
+	sharesPosted = true;
 	configureSse({
 		heartbeatMs: rt.config.sseHeartbeatMs,
 		maxQueue: rt.config.sseMaxQueue,

@@ -71,24 +71,27 @@ test('the generated stream helper resumes after the server is killed and restart
 	const env = { PORT: String(await freePort()) };
 	let app = await startServer({ env });
 	const dataDir = app.dataDir;
-	const context = await browser.newContext({ baseURL: app.url });
-	const page = await context.newPage();
-	await signUpApi(page.request);
-	await page.goto('/notifications');
-	await page.request.post('/api/notifications', { data: { title: 'Before the crash', body: '' } });
-	await expect(page.getByTestId('unread-badge')).toHaveText('1');
+	try {
+		const context = await browser.newContext({ baseURL: app.url });
+		const page = await context.newPage();
+		await signUpApi(page.request);
+		await page.goto('/notifications');
+		await page.request.post('/api/notifications', { data: { title: 'Before the crash', body: '' } });
+		await expect(page.getByTestId('unread-badge')).toHaveText('1');
 
-	app.process.kill('SIGKILL');
-	await new Promise((resolve) => app.process.once('exit', resolve));
-	await expect(page.getByText('Live updates paused')).toBeVisible();
-	app = await startServer({ dataDir, env });
-	for (const title of ['After one', 'After two']) {
-		expect((await page.request.post('/api/notifications', { data: { title, body: '' } })).status()).toBe(201);
+		app.process.kill('SIGKILL');
+		await new Promise((resolve) => app.process.once('exit', resolve));
+		await expect(page.getByText('Live updates paused')).toBeVisible();
+		app = await startServer({ dataDir, env });
+		for (const title of ['After one', 'After two']) {
+			expect((await page.request.post('/api/notifications', { data: { title, body: '' } })).status()).toBe(201);
+		}
+		await expect(page.getByTestId('unread-badge')).toHaveText('3', { timeout: 20_000 });
+		await expect(page.getByText('Live updates paused')).toHaveCount(0);
+		await expect(page.getByTestId('notification')).toHaveText([/After two/, /After one/, /Before the crash/]);
+		await context.close();
+	} finally {
+		await app.stop();
+		(await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
 	}
-	await expect(page.getByTestId('unread-badge')).toHaveText('3', { timeout: 20_000 });
-	await expect(page.getByText('Live updates paused')).toHaveCount(0);
-	await expect(page.getByTestId('notification')).toHaveText([/After two/, /After one/, /Before the crash/]);
-	await context.close();
-	await app.stop();
-	(await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
 });

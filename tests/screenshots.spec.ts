@@ -1,10 +1,15 @@
 import { mkdirSync } from 'node:fs';
+import { chatSocket, must } from './support/chat';
+import { signUp } from './support/clients';
 import { expect, signInUi, test } from './support/fixtures';
 
 // Pictures to look at after a UI change: .test-output/screenshots/; `DOCS_SCREENSHOTS=1` also refreshes docs/.
 const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 const DIR = '.test-output/screenshots';
 mkdirSync(DIR, { recursive: true });
+
+// Slow pages make the jobs page show a running and a queued export (nothing else runs jobs).
+test.use({ serverEnv: { JOB_PAGE_DELAY_MS: '400' } });
 
 for (const [size, viewport] of Object.entries(SIZES)) {
 	test(`screenshots on ${size}: sign-in and the signed-in layout`, async ({ page }) => {
@@ -18,10 +23,13 @@ for (const [size, viewport] of Object.entries(SIZES)) {
 		await page.screenshot({ path: `${DIR}/home-${size}.png` });
 		if (process.env.DOCS_SCREENSHOTS === '1' && size === 'desktop') await page.screenshot({ path: 'docs/screenshot.png' });
 
-		for (const area of ['chat', 'files']) {
-			await page.goto(`/${area}`);
-			await page.screenshot({ path: `${DIR}/${area}-${size}.png` });
-		}
+		await page.goto('/dashboard');
+		await expect(page.getByTestId('stream-status')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
+		await expect(page.locator('.chart canvas').first()).toBeVisible();
+		await page.screenshot({ path: `${DIR}/dashboard-${size}.png`, fullPage: true });
+
+		await page.goto('/files');
+		await page.screenshot({ path: `${DIR}/files-empty-${size}.png` });
 
 		await page.goto('/notifications');
 		await expect(page.getByText('You are all caught up')).toBeVisible();
@@ -46,5 +54,63 @@ for (const [size, viewport] of Object.entries(SIZES)) {
 		await page.getByTestId('file').first().getByRole('button', { name: 'Make public' }).click();
 		await expect(page.getByTestId('file').first().getByText('Public')).toBeVisible();
 		await page.screenshot({ path: `${DIR}/files-${size}.png`, fullPage: true });
+
+		await page.goto('/jobs');
+		await expect(page.getByRole('heading', { name: 'No jobs yet' })).toBeVisible();
+		await page.screenshot({ path: `${DIR}/jobs-empty-${size}.png` });
+		const week = { from: Date.now() - 7 * 86_400_000, format: 'csv' };
+		await page.request.post('/api/jobs', { data: { kind: 'export', params: { ...week, metric: 'signins', region: 'eu-west' } } });
+		await page.reload();
+		await expect(page.getByTestId('job').first().getByTestId('job-state')).toHaveText('Done', { timeout: 30_000 });
+		await page.request.post('/api/jobs', { data: { kind: 'export', params: week } });
+		await page.request.post('/api/jobs', { data: { kind: 'export', params: { ...week, format: 'ndjson', channel: 'mobile' } } });
+		await page.reload();
+		await expect(page.getByTestId('job').nth(1).getByTestId('job-state')).toHaveText('Running');
+		await expect(page.getByTestId('job').first().getByTestId('job-queue')).toContainText('starts in about');
+		await page.getByTestId('job').nth(1).getByRole('button', { name: 'Show log' }).click();
+		await expect(page.getByTestId('job').nth(1).getByTestId('job-log')).toContainText('records match');
+		await page.screenshot({ path: `${DIR}/jobs-${size}.png`, fullPage: true });
+	});
+
+	test(`screenshots on ${size}: chat`, async ({ page, app }) => {
+		await page.setViewportSize(viewport);
+		await signInUi(page, 'demo', 'runnel-demo');
+		await page.goto('/chat');
+		await expect(page.getByTestId('room').first()).toBeVisible();
+		await page.screenshot({ path: `${DIR}/chat-rooms-${size}.png` });
+
+		// Ana, another user, talks in #general over a socket of her own.
+		const cookie = await signUp(app.url, 'ana');
+		const ana = chatSocket(app.url, cookie);
+		try {
+			const general = (await must(ana, 'rooms:list')).rooms.find((r) => r.name === 'general')!;
+			await must(ana, 'room:join', { roomId: general.id });
+			const say = (clientId: string, text: string) => must(ana, 'message:send', { roomId: general.id, clientId, text });
+			await say('s1', 'Morning! The release notes draft is up: https://example.com/notes/2026-11');
+			await say('s2', '@demo could you check the numbers on the dashboard before lunch?');
+
+			await page.getByTestId('room').filter({ hasText: 'general' }).click();
+			await expect(page.getByTestId('message')).toHaveCount(2);
+			const composer = page.getByRole('textbox', { name: 'Message #general' });
+			await composer.fill('Sure, looking now.');
+			await composer.press('Enter');
+			await expect(page.getByTestId('message').filter({ hasText: 'Sure, looking now.' })).toHaveAttribute('data-state', 'sent');
+			await composer.fill('Numbers look right.\nShipping notes at 3?');
+			await composer.press('Enter');
+			await say('s3', 'Perfect, thanks!');
+			ana.volatile.emit('typing:start', { roomId: general.id });
+			await expect(page.getByTestId('typing')).toHaveText('ana is typing…');
+			await expect(page.getByTestId('message')).toHaveCount(5);
+			// The mention's toast would cover the composer in the picture.
+			await page.getByRole('button', { name: 'Dismiss' }).click();
+			await page.screenshot({ path: `${DIR}/chat-${size}.png` });
+			if (size === 'phone') {
+				await page.getByRole('button', { name: 'Members' }).click();
+				await expect(page.getByTestId('member')).toHaveCount(2);
+				await page.screenshot({ path: `${DIR}/chat-members-${size}.png` });
+			}
+		} finally {
+			ana.close();
+		}
 	});
 }

@@ -1,10 +1,10 @@
 import { expect, test } from '@playwright/test';
-import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openAppDb } from './support/app-db';
 import { call, signUp } from './support/clients';
 import { startServer, type AppServer } from './support/server';
 
@@ -213,12 +213,12 @@ test('a finished file whose SHA-256 is not the declared one is refused and nothi
 		expect(await last.json()).toEqual({ error: "The file's SHA-256 does not match the declared one; it was not saved." });
 		expect(readdirSync(join(app.dataDir, 'uploads'))).toEqual([]);
 		expect(existsSync(join(app.dataDir, 'files')) ? readdirSync(join(app.dataDir, 'files')) : []).toEqual([]);
-		const db = new Database(join(app.dataDir, 'runnel.db'), { readonly: true });
+		const db = await openAppDb(app);
 		try {
-			expect(db.prepare('select count(*) as n from uploads').get()).toEqual({ n: 0 });
-			expect(db.prepare('select count(*) as n from files').get()).toEqual({ n: 0 });
+			expect(await db.get('select count(*) as n from uploads')).toEqual({ n: 0 });
+			expect(await db.get('select count(*) as n from files')).toEqual({ n: 0 });
 		} finally {
-			db.close();
+			await db.close();
 		}
 	} finally {
 		await app.stop();
@@ -237,9 +237,10 @@ test('an upload untouched for UPLOAD_STALE_HOURS is swept on the first use after
 		await send(app, cookie, stale, bytes, 0, CHUNK);
 		await app.stop();
 
-		const db = new Database(join(dataDir, 'runnel.db'));
-		db.prepare('update uploads set updated_at = ? where id = ?').run(Date.now() - 2 * 3600_000, stale);
-		db.close();
+		// Stopped, the server keeps its store (a restart on the same DATA_DIR finds it).
+		const db = await openAppDb(app);
+		expect(await db.run('update uploads set updated_at = ? where id = ?', Date.now() - 2 * 3600_000, stale)).toBe(1);
+		await db.close();
 
 		app = await startServer({ dataDir, env });
 		expect((await call(app.url, cookie, 'GET', `/api/uploads/${stale}`)).status).toBe(404);

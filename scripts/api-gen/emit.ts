@@ -27,8 +27,9 @@ const KINDS = {
 		runtime: ['readRecords', 'type RecordStream', 'type RecordsOptions'],
 		options: (result: string) => `RecordsOptions<${result}>`
 	},
-	file: { extractor: undefined, runtime: ['downloadFile', 'type DownloadOptions'], options: () => 'DownloadOptions' }
-} satisfies Record<Exclude<Kind, 'text'>, { extractor?: string; runtime: string[]; options: (result: string) => string }>;
+	file: { extractor: undefined, runtime: ['downloadFile', 'type DownloadOptions'], options: () => 'DownloadOptions' },
+	text: { extractor: undefined, runtime: ['readText', 'type TextStream', 'type TextStreamOptions'], options: () => 'TextStreamOptions' }
+} satisfies Record<Kind, { extractor?: string; runtime: string[]; options: (result: string) => string }>;
 
 /** The file for one area's endpoints (in the order given). */
 export function emitArea(endpoints: Endpoint[]): string {
@@ -37,7 +38,7 @@ export function emitArea(endpoints: Endpoint[]): string {
 	const routeImports = new Map<string, Set<string>>();
 	const functions = endpoints.map((endpoint) => {
 		const { route, handler } = endpoint;
-		const kind = KINDS[handler.kind as keyof typeof KINDS];
+		const kind = KINDS[handler.kind];
 		const input = inputOf(endpoint);
 		const names = routeImports.get(endpoint.importPath) ?? new Set<string>();
 		routeImports.set(endpoint.importPath, names);
@@ -74,7 +75,7 @@ function inputOf({ module, handler }: Endpoint): Input | undefined {
 
 function emitFunction(endpoint: Endpoint, input: Input | undefined): string {
 	const { route, handler, name } = endpoint;
-	const kind = KINDS[handler.kind as keyof typeof KINDS];
+	const kind = KINDS[handler.kind];
 	const result = kind.extractor ? `${kind.extractor}<typeof ${handlerAlias(endpoint)}>` : 'Blob';
 	const args = paramsOf(route.segments).map((p) => `${p.ident}: ${p.optional ? 'string | undefined' : 'string'}`);
 	if (input) args.push(`${input.arg}${input.optional ? '?' : ''}: ${input.type}_${route.key}`);
@@ -85,8 +86,9 @@ function emitFunction(endpoint: Endpoint, input: Input | undefined): string {
 		json: [`Promise<${result}>`, `requestJson<${result}>('${handler.method}', ${url}, ${passed})`],
 		events: [`EventStream<${result}>`, `openEvents<${result}>(${url}, ${passed})`],
 		records: [`RecordStream<${result}>`, `readRecords<${result}>(${url}, ${passed})`],
-		file: ['Promise<Blob>', `downloadFile(${input ? `withQuery(${url}, ${input.arg})` : url}, options)`]
-	}[handler.kind as keyof typeof KINDS];
+		file: ['Promise<Blob>', `downloadFile(${input ? `withQuery(${url}, ${input.arg})` : url}, options)`],
+		text: ['TextStream', `readText(${url}, ${passed})`]
+	}[handler.kind];
 	const doc = `${handler.doc ? handler.doc + ' ' : ''}(${handler.method} ${route.id})`.replace(/\*\//g, '*\\/');
 	return [`/** ${doc} */`, `export function ${name}(${args.join(', ')}): ${returns} {`, `\treturn ${call};`, '}'].join('\n');
 }

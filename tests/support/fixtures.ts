@@ -3,10 +3,11 @@ import { startServer, type AppServer } from './server';
 
 export { expect };
 
-/** `app` is a fresh production server per test; `baseURL` points at it. */
-export const test = base.extend<{ app: AppServer }>({
-	app: async ({}, use) => {
-		const app = await startServer();
+/** `app` is a fresh production server per test (`serverEnv` adds to its environment); `baseURL` points at it. */
+export const test = base.extend<{ app: AppServer; serverEnv: Record<string, string> }>({
+	serverEnv: [{}, { option: true }],
+	app: async ({ serverEnv }, use) => {
+		const app = await startServer({ env: serverEnv });
 		await use(app);
 		await app.stop();
 	},

@@ -2,12 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testDatabase, type TestDatabase } from '../../src/lib/server/testing/database';
 
 /** A production Runnel server started for one test on a fresh DATA_DIR and a free port. */
 export interface AppServer {
 	url: string;
 	port: number;
 	dataDir: string;
+	/** The PostgreSQL database the server uses (E2E_STORE=postgres); undefined on SQLite (runnel.db in dataDir). */
+	databaseUrl?: string;
 	process: ChildProcess;
 	/** Everything the server printed so far. */
 	output(): string;
@@ -17,16 +20,48 @@ export interface AppServer {
 
 const ENTRY = join(process.cwd(), 'build', 'server.js');
 
+/** Servers still running: a test that fails (or a worker that exits) before stop() must not leave one behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+	for (const child of running) child.kill('SIGKILL');
+});
+
+/**
+ * In PostgreSQL mode (E2E_STORE=postgres with TEST_DATABASE_URL) each DATA_DIR gets a fresh database
+ * of its own, kept for a restart on the same DATA_DIR; tests/support/teardown.ts drops them all.
+ */
+const databases = new Map<string, Promise<TestDatabase>>();
+function databaseFor(dataDir: string): Promise<TestDatabase> | undefined {
+	if (process.env.E2E_STORE !== 'postgres') return undefined;
+	let database = databases.get(dataDir);
+	if (!database) databases.set(dataDir, (database = testDatabase('e2e')));
+	return database;
+}
+
 /**
  * Starts `node build/server.js` with PORT=0 and waits for its "listening" line.
  * @example const app = await startServer(); await fetch(app.url); await app.stop();
  */
 export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<AppServer> {
 	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'runnel-e2e-'));
+	const database = await databaseFor(dataDir);
+	const env: NodeJS.ProcessEnv = {
+		...process.env,
+		PORT: '0',
+		HOST: '127.0.0.1',
+		DATA_DIR: dataDir,
+		LOG_LEVEL: 'info',
+		ANALYTICS_SEED_EVENTS: '20000',
+		ANALYTICS_SEED_DAYS: '7',
+		...database?.env,
+		...options.env
+	};
 	const child = spawn(process.execPath, [ENTRY], {
-		env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.env },
+		env,
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
+	running.add(child);
+	child.once('exit', () => running.delete(child));
 	let output = '';
 	child.stdout!.on('data', (chunk) => (output += chunk));
 	child.stderr!.on('data', (chunk) => (output += chunk));
@@ -52,12 +87,17 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
 		url: `http://127.0.0.1:${port}`,
 		port,
 		dataDir,
+		databaseUrl: env.DATABASE_URL?.trim() || undefined,
 		process: child,
 		output: () => output,
 		async stop(signal = 'SIGTERM') {
 			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 			const code = await exited;
-			if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+			if (!options.dataDir) {
+				rmSync(dataDir, { recursive: true, force: true });
+				databases.delete(dataDir);
+				await database?.drop();
+			}
 			return code;
 		}
 	};

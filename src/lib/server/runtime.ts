@@ -1,7 +1,9 @@
 import type { Server as SocketServer } from 'socket.io';
+import { seedAnalytics } from './analytics/seed';
 import { createBus, type Bus } from './bus';
 import { loadConfig, type Config } from './config';
 import { open, type Store } from './db';
+import { startJobs, type JobPool } from './jobs/pool';
 import { createLogger, type Logger } from './log';
 import { seed } from './seed';
 
@@ -16,6 +18,12 @@ export interface Runtime {
 	closing: AbortSignal;
 	/** The Socket.IO server once attached (absent in unit tests and before attach). */
 	io?: SocketServer;
+	/** Work running in the background (demo history): closing waits for it after `closing` aborts. */
+	background: Set<Promise<unknown>>;
+	/** How far the demo analytics history is (0 to 1) while it is being generated. */
+	analyticsSeeding?: number | null;
+	/** The job worker pool, once started (one per process: both bundles reach it here). */
+	jobs?: JobPool;
 }
 
 interface Slot {
@@ -35,16 +43,40 @@ const slot: Slot = ((globalThis as Record<symbol, unknown>)[KEY] ??= {}) as Slot
 export function initRuntime(config: Config = loadConfig()): Promise<Runtime> {
 	slot.promise ??= (async () => {
 		const log = createLogger(config);
-		const store = await open(config.dataDir);
+		const store = await open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
 		const bus = createBus({ store, config, log });
 		slot.controller = new AbortController();
-		const rt: Runtime = { config, log, store, bus, closing: slot.controller.signal };
-		if (config.demoData) await seed(rt);
+		const rt: Runtime = { config, log, store, bus, closing: slot.controller.signal, background: new Set() };
+		if (config.demoData) {
+			await seed(rt);
+			if (config.analyticsSeedEvents > 0) {
+				const { analyticsSeedEvents: events, analyticsSeedDays: days } = config;
+				inBackground(rt, 'analytics history', seedAnalytics(rt, { events, days, seed: 20261121 }));
+			}
+		}
 		slot.value = rt;
+		try {
+			rt.jobs = await startJobs(rt);
+		} catch (error) {
+			slot.value = undefined;
+			slot.controller.abort();
+			await Promise.all(rt.background);
+			await bus.close();
+			await store.close();
+			throw error;
+		}
 		return rt;
 	})();
 	slot.promise.catch(() => (slot.promise = undefined));
 	return slot.promise;
+}
+
+/** Keeps `task` in `rt.background` until it settles; a failure is logged, never thrown. */
+export function inBackground(rt: Runtime, name: string, task: Promise<unknown>): void {
+	const tracked = task
+		.catch((error: unknown) => rt.log.error({ err: error }, `${name} failed`))
+		.finally(() => rt.background.delete(tracked));
+	rt.background.add(tracked);
 }
 
 /** The started runtime; throws when called before initRuntime() resolved. */
@@ -65,6 +97,7 @@ export async function closeRuntime(): Promise<void> {
 	slot.promise = undefined;
 	slot.value = undefined;
 	if (!rt) return;
+	await Promise.all(rt.background);
 	await rt.bus.close();
 	await rt.store.close();
 }

@@ -35,6 +35,10 @@ export class NotificationCenter {
 	#toastKey = 0;
 	/** Counts live `unread` events, so a list response that left before one can't overwrite it. */
 	#unreadVersion = 0;
+	/** The stream's first message has arrived (a fresh stream starts at the newest event). */
+	#opened = false;
+	/** A list response in flight may predate where the stream started: load the page again after it. */
+	#stale = false;
 
 	/** Where the live stream is (for a connection hint). */
 	get status(): EventsStatus {
@@ -47,6 +51,13 @@ export class NotificationCenter {
 		stream.onMessage('unread', ({ count }) => {
 			this.#unreadVersion++;
 			this.unread = count;
+			if (!this.#opened) {
+				this.#opened = true;
+				// A fresh stream starts at the newest event: one stored after a page was listed but
+				// before the stream began would be in neither. Listing again closes that gap.
+				if (this.loading) this.#stale = true;
+				else if (this.loaded) void this.reload();
+			}
 		});
 		stream.onMessage('notification', (notification) => {
 			// Kept even while a page loads: the response may have left before this was stored.
@@ -91,6 +102,10 @@ export class NotificationCenter {
 			this.error = (error as Error).message || 'Could not load notifications.';
 		} finally {
 			this.loading = false;
+		}
+		if (this.#stale) {
+			this.#stale = false;
+			await this.reload();
 		}
 	}
 

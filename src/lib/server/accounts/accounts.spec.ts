@@ -4,16 +4,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config';
 import { HttpError } from '../errors';
+import { testDatabase, type TestDatabase } from '../testing/database';
 import { closeRuntime, initRuntime, runtime } from '../runtime';
 import * as accounts from './index';
 
 const dir = mkdtempSync(join(tmpdir(), 'runnel-accounts-'));
+let database: TestDatabase;
 
 beforeAll(async () => {
-	await initRuntime(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
+	database = await testDatabase('accounts');
+	await initRuntime(loadConfig({ DATA_DIR: dir, ...database.env, LOG_LEVEL: 'silent', ANALYTICS_SEED_EVENTS: '0' }));
 });
 afterAll(async () => {
 	await closeRuntime();
+	await database.drop();
 	rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import * as analytics from '../analytics';
 import { runtime } from '../runtime';
 import { HttpError } from '../errors';
 import * as passwords from './password';
@@ -43,8 +44,11 @@ export async function signUp(rawName: unknown, rawPassword: unknown): Promise<Se
 	}
 }
 
-/** Checks a name and password; 400 for empty input, 401 when wrong, 429 after too many failures. */
-export async function signIn(rawName: unknown, rawPassword: unknown, ip: string): Promise<SessionUser> {
+/**
+ * Checks a name and password; 400 for empty input, 401 when wrong, 429 after too many failures.
+ * A success counts as a sign-in on the analytics stream.
+ */
+export async function signIn(rawName: unknown, rawPassword: unknown, ip: string, userAgent?: string | null): Promise<SessionUser> {
 	if (typeof rawName !== 'string' || rawName.trim() === '') throw new HttpError(400, 'Enter your user name.');
 	if (typeof rawPassword !== 'string' || rawPassword === '') throw new HttpError(400, 'Enter your password.');
 	if (rawName.length > 200 || rawPassword.length > 1000) throw new HttpError(401, 'Wrong user name or password.');
@@ -66,6 +70,7 @@ export async function signIn(rawName: unknown, rawPassword: unknown, ip: string)
 		throw new HttpError(401, 'Wrong user name or password.');
 	}
 	perNameAndIp.reset(key);
+	void analytics.track({ metric: 'signins', userId: user.id, userAgent });
 	return { id: user.id, name: user.name, role: user.role };
 }
 

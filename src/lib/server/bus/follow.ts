@@ -22,7 +22,7 @@ export async function follow<E extends ResetEvent>(
 	const ids = new StreamIds(await instanceSecret(store.db));
 	// A fresh client starts at the topic's head, and its first message carries that id: a client
 	// that never saw an event still resumes without a gap.
-	const after = ctx.lastEventId === null ? await bus.head(topic) : ids.decode(topic, ctx.lastEventId, (id) => bus.isId(id));
+	const after = await resumeAfter(topic, ctx.lastEventId);
 	const subscription = bus.subscribe(topic, { after, signal: ctx.signal });
 	const prelude = (options.prelude ? await options.prelude() : []).map((message, i, all) =>
 		i === all.length - 1 ? { ...message, id: ids.encode(topic, after) } : message
@@ -47,4 +47,16 @@ export async function follow<E extends ResetEvent>(
 			throw error;
 		}
 	})();
+}
+
+/**
+ * The bus id a stream of `topic` goes on after: the client's Last-Event-ID (a 400 HttpError when
+ * malformed or from another stream), or the topic's head for a fresh client.
+ * @example const caughtUp = (await resumeAfter(topic, ctx.lastEventId)) === (await bus.head(topic));
+ */
+export async function resumeAfter(topic: string, lastEventId: string | null): Promise<string> {
+	const { bus, store } = runtime();
+	if (lastEventId === null) return bus.head(topic);
+	const ids = new StreamIds(await instanceSecret(store.db));
+	return ids.decode(topic, lastEventId, (id) => bus.isId(id));
 }

@@ -9,7 +9,11 @@ export interface SubscriptionOptions {
 	signal?: AbortSignal;
 	/** Called once when the subscription ends for any reason: the bus removes its listener. */
 	onEnd: (sub: Subscription) => void;
+	/** Orders two ids of the topic (negative, 0, positive); numeric by default. */
+	compare?: (a: string, b: string) => number;
 }
+
+const numeric = (a: string, b: string) => Number(a) - Number(b);
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -20,7 +24,8 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 export class Subscription implements AsyncIterableIterator<BusEvent> {
 	#buffer: BusEvent[] = [];
 	#head = 0;
-	#last: number | null = null;
+	#last: string | null = null;
+	#compare: (a: string, b: string) => number;
 	#replay: AsyncIterator<BusEvent> | undefined;
 	#wake: (() => void) | undefined;
 	#error: Error | undefined;
@@ -32,6 +37,7 @@ export class Subscription implements AsyncIterableIterator<BusEvent> {
 	constructor(options: SubscriptionOptions) {
 		this.#options = options;
 		this.#replay = options.replay;
+		this.#compare = options.compare ?? numeric;
 		if (options.signal?.aborted) this.end();
 		else options.signal?.addEventListener('abort', this.#onAbort, { once: true });
 	}
@@ -39,6 +45,11 @@ export class Subscription implements AsyncIterableIterator<BusEvent> {
 	/** True once ended (aborted, returned, closed, overflowed or failed): no longer a listener. */
 	get ended(): boolean {
 		return this.#ended;
+	}
+
+	/** Treats everything up to `id` as already yielded: live events at or below it are skipped. */
+	skipThrough(id: string): void {
+		if (this.#last === null || this.#compare(id, this.#last) > 0) this.#last = id;
 	}
 
 	/** Queues a live event; the bus calls it after the event committed, in sequence order. */
@@ -53,6 +64,13 @@ export class Subscription implements AsyncIterableIterator<BusEvent> {
 		}
 		this.#buffer.push(event);
 		this.#wakeUp();
+	}
+
+	/** Ends the subscription with `error`: the next `next()` throws it (the bus lost its source). */
+	fail(error: Error): void {
+		if (this.#ended) return;
+		this.#error = error;
+		this.end();
 	}
 
 	/** Stops listening now and drops the buffer; a pending or later `next()` returns done. */
@@ -102,7 +120,7 @@ export class Subscription implements AsyncIterableIterator<BusEvent> {
 			}
 			const event = this.#take();
 			if (!event) await new Promise<void>((resolve) => (this.#wake = resolve));
-			else if (this.#last === null || Number(event.id) > this.#last) return this.#yield(event);
+			else if (this.#last === null || this.#compare(event.id, this.#last) > 0) return this.#yield(event);
 		}
 	}
 
@@ -116,7 +134,7 @@ export class Subscription implements AsyncIterableIterator<BusEvent> {
 	}
 
 	#yield(event: BusEvent): IteratorYieldResult<BusEvent> {
-		this.#last = Number(event.id);
+		this.#last = event.id;
 		return { done: false, value: event };
 	}
 

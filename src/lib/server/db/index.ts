@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { Dialect } from './dialect';
 import { migrations } from './migrations';
 import type { Database } from './schema';
+import { keepStatements } from './statements';
 
 export type { Database } from './schema';
 export type { Dialect } from './dialect';
@@ -13,23 +15,62 @@ export type { Dialect } from './dialect';
 export interface Store {
 	db: Kysely<Database>;
 	dialect: Dialect;
+	/**
+	 * SQLite only, for hot read paths: runs a compiled read query (`query.compile()`) and returns
+	 * its rows as arrays of column values, in select order, skipping the object per row.
+	 */
+	rows?: (query: { sql: string; parameters: readonly unknown[] }) => unknown[][];
 	close(): Promise<void>;
 }
 
+/** Where the store lives: PostgreSQL when `databaseUrl` is set, else SQLite in `dataDir`. */
+export interface StoreOptions {
+	dataDir: string;
+	databaseUrl?: string;
+}
+
 /**
- * Opens (creating if needed) the SQLite store in `dataDir` with WAL and runs pending migrations.
- * @example const store = await open('./data'); await store.db.selectFrom('users').selectAll().execute();
+ * Opens the store and runs pending migrations: PostgreSQL at `databaseUrl`, else (creating it if
+ * needed) SQLite in `dataDir` with WAL.
+ * @example const store = await open({ dataDir: './data' }); await store.db.selectFrom('users').selectAll().execute();
  */
-export async function open(dataDir: string): Promise<Store> {
+export async function open(options: StoreOptions): Promise<Store> {
+	return options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(options.dataDir);
+}
+
+// int8 (counts, sums, bigint columns) as a JS number: every value we store is a safe integer
+// (Unix ms, ids, byte counts); numeric (sums of doubles) as a number too.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+
+async function openPostgres(connectionString: string): Promise<Store> {
+	const pool = new pg.Pool({ connectionString, max: 10 });
+	// A connection that drops while idle (a restarted server) must not crash the process.
+	pool.on('error', () => {});
+	const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	try {
+		await migrate(db, 'postgres');
+	} catch (error) {
+		await db.destroy();
+		throw error;
+	}
+	return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+async function openSqlite(dataDir: string): Promise<Store> {
 	mkdirSync(dataDir, { recursive: true });
 	const sqlite = new SQLite(join(dataDir, 'runnel.db'));
 	sqlite.pragma('journal_mode = WAL');
 	sqlite.pragma('synchronous = NORMAL');
 	sqlite.pragma('foreign_keys = ON');
 	sqlite.pragma('busy_timeout = 5000');
-	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: keepStatements(sqlite) }) });
 	await migrate(db, 'sqlite');
-	return { db, dialect: 'sqlite', close: () => db.destroy() };
+	// Their own statements: raw mode is a statement's setting, and Kysely's must keep returning objects.
+	const raw = keepStatements(sqlite, 32);
+	const rows = (query: { sql: string; parameters: readonly unknown[] }) =>
+		(raw.prepare(query.sql) as unknown as SQLite.Statement).raw(true).all(...query.parameters) as unknown[][];
+	return { db, dialect: 'sqlite', rows, close: () => db.destroy() };
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */

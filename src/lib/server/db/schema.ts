@@ -106,6 +106,97 @@ export interface UploadsTable {
 	updated_at: number;
 }
 
+/** One analytics event: seeded history or something that happened in the app. */
+export interface AnalyticsEventsTable {
+	id: Generated<number>;
+	time: number;
+	metric: string;
+	region: string;
+	channel: string;
+	value: number;
+}
+
+/** How many analytics events a UTC day holds per metric and dimension values. */
+export interface AnalyticsCountsTable {
+	/** The day's start, Unix ms (UTC). */
+	day: number;
+	metric: string;
+	region: string;
+	channel: string;
+	count: number;
+}
+
+// ---- chat tables (issue 6) go here ----
+
+/** Per chat room: the last message id handed out (ids count 1, 2, 3… per room). */
+export interface ChatRoomSeqsTable {
+	room_id: number;
+	last_seq: number;
+}
+
+/**
+ * A chat message or system line; `seq` is its id within the room. `client_id` (the sender's own id
+ * for it) is unique per user, so a retried send is stored once; system lines have none.
+ */
+export interface ChatMessagesTable {
+	room_id: number;
+	seq: number;
+	user_id: number | null;
+	client_id: string | null;
+	/** `text`, or a system line: `join`, `leave`, `file` (body: the file's name), `closed`. */
+	kind: 'text' | 'join' | 'leave' | 'file' | 'closed';
+	body: string;
+	file_id: string | null;
+	created_at: number;
+}
+
+/** How far a member has read a room (its unread count is what came after). */
+export interface ChatReadsTable {
+	room_id: number;
+	user_id: number;
+	last_read: number;
+}
+
+/** An invitation into a (private) room, until the user joins. */
+export interface ChatInvitesTable {
+	room_id: number;
+	user_id: number;
+	invited_by: number;
+	created_at: number;
+}
+
+/** A job in the queue or done; `params`, `progress` and `output` are JSON text. */
+export interface JobsTable {
+	id: Generated<number>;
+	owner_id: number;
+	/** What runs it: `export`. */
+	kind: string;
+	params: string;
+	state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+	created_at: number;
+	/** When the current (or last) run started; null while queued. */
+	started_at: number | null;
+	finished_at: number | null;
+	/** Runs started, restarts included. */
+	attempts: number;
+	/** The instance running it, and when that instance last said it still is (its lease). */
+	worker: string | null;
+	heartbeat_at: number | null;
+	progress: string | null;
+	output_file_id: string | null;
+	output: string | null;
+	error: string | null;
+}
+
+/** One line of a job's log; `line` counts 1, 2, 3… per job. */
+export interface JobLogsTable {
+	job_id: number;
+	line: number;
+	time: number;
+	level: 'info' | 'warn' | 'error';
+	text: string;
+}
+
 /** Every table, as Kysely sees it. */
 export interface Database {
 	users: UsersTable;
@@ -119,6 +210,15 @@ export interface Database {
 	files: FilesTable;
 	file_shares: FileSharesTable;
 	uploads: UploadsTable;
+	analytics_events: AnalyticsEventsTable;
+	analytics_counts: AnalyticsCountsTable;
+	// ---- chat tables (issue 6) ----
+	chat_room_seqs: ChatRoomSeqsTable;
+	chat_messages: ChatMessagesTable;
+	chat_reads: ChatReadsTable;
+	chat_invites: ChatInvitesTable;
+	jobs: JobsTable;
+	job_logs: JobLogsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -4,19 +4,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as accounts from '../accounts';
 import { loadConfig } from '../config';
+import { testDatabase, type TestDatabase } from '../testing/database';
 import { closeRuntime, initRuntime, runtime } from '../runtime';
 import * as uploads from './index';
 import { stopSweeper } from './sweep';
 
 const dir = mkdtempSync(join(tmpdir(), 'runnel-uploads-'));
+let database: TestDatabase;
 const SHA = 'a'.repeat(64);
 
 beforeAll(async () => {
-	await initRuntime(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', DEMO_DATA: 'false', UPLOAD_STALE_HOURS: '1' }));
+	database = await testDatabase('uploads');
+	await initRuntime(loadConfig({ DATA_DIR: dir, ...database.env, LOG_LEVEL: 'silent', DEMO_DATA: 'false', UPLOAD_STALE_HOURS: '1' }));
 });
 afterAll(async () => {
 	stopSweeper();
 	await closeRuntime();
+	await database.drop();
 	rmSync(dir, { recursive: true, force: true });
 });
 

@@ -10,3 +10,8 @@ export { downloadFile, type DownloadOptions } from './download';
 export { readRecords, type ReadRecordsOptions, type RecordsOptions, type RecordStream } from './records';
 export { uploadFile, type UploadOptions, type UploadProgress } from './upload';
 export { hashBlob } from './file-hash';
+export { callWithRetry, whenConnected, type ArgsOf, type CallFailure, type CallOptions as SocketCallOptions, type EventMap, type PayloadOf, type ReplyOf } from './socket-call';
+export { SocketClient, type SocketOptions, type SocketStatus } from './socket-client.svelte';
+export { ChatSession, type OutgoingMessage } from './chat-session.svelte';
+export { catchUp, contiguousEnd, mergeMessages, type HistoryPage } from './chat-log';
+export { decodeText, readText, type ReadTextOptions, type TextStream, type TextStreamOptions } from './text';

@@ -4,5 +4,7 @@ export { sse, type SseContext, type SseSource } from './sse';
 export { configureSse, type SseOptions } from './sse-options';
 export type { SseMessage } from './sse-format';
 export type * from './types';
-export { ndjson, type NdjsonContext, type NdjsonOptions, type NdjsonSource } from './ndjson';
+export { ndjson, type NdjsonContext, type NdjsonItem, type NdjsonOptions, type NdjsonSource } from './ndjson';
+export { batch, type RecordBatch } from './ndjson-stream';
 export { file, type FileSource } from './file';
+export { text, type TextContext, type TextItem, type TextOptions, type TextSource } from './text';

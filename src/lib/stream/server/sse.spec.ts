@@ -68,6 +68,17 @@ describe('sse over HTTP', () => {
 		}
 	});
 
+	it('answers 204 (do not reconnect) when the source says nothing more will come, and frees the slot', async () => {
+		let signal: AbortSignal | undefined;
+		handle = (request) => sse<Events>(request, async (ctx) => ((signal = ctx.signal), null), { limitKey: 'done', maxStreamsPerKey: 1 });
+		for (let i = 0; i < 2; i++) {
+			const response = await fetch(server!.url);
+			expect([response.status, await response.text()]).toEqual([204, '']);
+		}
+		expect(signal?.aborted).toBe(true);
+		expect(openStreams('done')).toBe(0);
+	});
+
 	it('answers 500 with a generic message for any other error, and hands the error to onError', async () => {
 		const errors: unknown[] = [];
 		const secret = new Error('SQLITE_CORRUPT at /var/data');

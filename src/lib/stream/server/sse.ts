@@ -10,10 +10,14 @@ export interface SseContext {
 	signal: AbortSignal;
 }
 
-/** Produces a stream's messages; an error with a numeric `status` (HttpError) thrown while starting becomes that status. */
+/**
+ * Produces a stream's messages; an error with a numeric `status` (HttpError) thrown while starting
+ * becomes that status. `null` means nothing more will ever come (a finished job, say): the answer
+ * is 204, which tells an EventSource not to reconnect.
+ */
 export type SseSource<E extends Record<string, unknown>> = (
 	ctx: SseContext
-) => AsyncIterable<SseMessage<E>> | Promise<AsyncIterable<SseMessage<E>>>;
+) => AsyncIterable<SseMessage<E>> | null | Promise<AsyncIterable<SseMessage<E>> | null>;
 
 /** Where the client left off: the `Last-Event-ID` header, else the `lastEventId` query parameter. */
 function lastEventIdOf(request: Request): string | null {
@@ -44,7 +48,13 @@ export async function sse<E extends Record<string, unknown>>(
 	const stop = new AbortController();
 	let iterator: AsyncIterator<SseMessage<E>>;
 	try {
-		iterator = (await source({ lastEventId: lastEventIdOf(request), signal: stop.signal }))[Symbol.asyncIterator]();
+		const messages = await source({ lastEventId: lastEventIdOf(request), signal: stop.signal });
+		if (messages === null) {
+			stop.abort();
+			releaseSlot(limitKey, maxStreamsPerKey);
+			return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } }) as EventsResponse<E>;
+		}
+		iterator = messages[Symbol.asyncIterator]();
 	} catch (error) {
 		stop.abort();
 		releaseSlot(limitKey, maxStreamsPerKey);

@@ -4,6 +4,9 @@ import { accounts } from './001-accounts';
 import { bus } from './002-bus';
 import { notifications } from './003-notifications';
 import { files } from './004-files';
+import { analytics } from './005-analytics';
+import { chat } from './006-chat';
+import { jobs } from './007-jobs';
 
 /** Every migration in order; names sort by their number and are never renamed once shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -11,6 +14,9 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
 		'001-accounts': accounts(dialect),
 		'002-bus': bus(),
 		'003-notifications': notifications(dialect),
-		'004-files': files()
+		'004-files': files(),
+		'005-analytics': analytics(dialect),
+		'006-chat': chat(dialect),
+		'007-jobs': jobs(dialect)
 	};
 }

@@ -10,7 +10,7 @@ export type Body = { name: string; password: string };
 export const POST = (({ request, cookies, url, getClientAddress }) =>
 	handleErrors(async () => {
 		const body = await readJson(request);
-		const user = await accounts.signIn(body.name, body.password, getClientAddress());
+		const user = await accounts.signIn(body.name, body.password, getClientAddress(), request.headers.get('user-agent'));
 		const session = await accounts.createSession(user.id);
 		setSessionCookie(cookies, url, session.token, session.expires);
 		return json({ user });

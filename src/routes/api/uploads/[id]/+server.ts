@@ -1,4 +1,5 @@
 import type { RequestHandler } from '@sveltejs/kit';
+import * as analytics from '$lib/server/analytics';
 import { handleErrors } from '$lib/server/http';
 import * as uploads from '$lib/server/uploads';
 import { json } from '$lib/stream/server';
@@ -26,7 +27,10 @@ function closeIfUnread(request: Request, response: Response): Response {
 export const PATCH = (({ request, params, locals }) =>
 	handleErrors(async () => {
 		const result = await uploads.append(locals.user!.id, params.id!, request);
-		if (result.kind === 'done') return json({ file: result.file }, { status: 201, headers: headers(result.file.size) });
+		if (result.kind === 'done') {
+			void analytics.track({ metric: 'uploads', value: result.file.size, userId: locals.user!.id, userAgent: request.headers.get('user-agent') });
+			return json({ file: result.file }, { status: 201, headers: headers(result.file.size) });
+		}
 		if (result.kind === 'conflict') return json({ error: `The upload is at byte ${result.offset}: resume from there.`, offset: result.offset }, { status: 409, headers: headers(result.offset) });
 		return new Response(null, { status: 204, headers: headers(result.offset) });
 	}).then((response) => closeIfUnread(request, response))) satisfies RequestHandler;

@@ -1,0 +1,308 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../log';
+import { compareStreamIds, field, isStreamId, publicId } from './redis-ids';
+import { PUBLISH, TRIM_STREAM } from './redis-scripts';
+import { Subscription } from './subscription';
+import { ReplayError, type Bus, type BusEvent, type SubscribeOptions } from './types';
+
+/** Settings of the Redis Streams bus; `now` is injectable so tests can age events. */
+export interface RedisBusOptions {
+	/** `redis://host:6379` or `rediss://…`. */
+	url: string;
+	/** Every key starts with it: topic streams are `<prefix>bus:<topic>`. */
+	prefix: string;
+	/** Events kept per topic for replay… */
+	retentionCount: number;
+	/** …none older than this (ms). */
+	retentionAgeMs: number;
+	/** Unread live events per subscriber before it gets OverflowError. */
+	maxBuffer?: number;
+	/** Client name of the two connections (`<name>:cmd`, `<name>:reader`), as CLIENT LIST shows it. */
+	name?: string;
+	/** Longest wait of the live reader's XREAD BLOCK (ms). */
+	blockMs?: number;
+	log?: Logger;
+	now?: () => number;
+}
+
+type Entry = [id: string, fields: string[]];
+
+/** Where the live reader is on a topic (`id` null until the topic's head is known). */
+interface Cursor {
+	id: string | null;
+}
+
+const REPLAY_BATCH = 500;
+const READ_BATCH = 500;
+const TRIM_INTERVAL_MS = 60_000;
+const RETRY_MS = 500;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const retry = (times: number) => Math.min(100 * times, 2000);
+
+/**
+ * The bus of several processes: each topic is a Redis stream, ids are stream ids, so a client
+ * resumes on whichever instance it reaches. One blocking reader connection per process reads every
+ * topic with local subscribers and fans out in memory; a lost connection is logged and retried,
+ * and the reader resumes from the last id it saw per topic.
+ * @example const bus = new RedisBus({ url: 'redis://127.0.0.1:6379', prefix: 'runnel:', retentionCount: 1000, retentionAgeMs: 3600_000 });
+ */
+export class RedisBus implements Bus {
+	#options: RedisBusOptions & { maxBuffer: number; now: () => number; blockMs: number };
+	#cmd: Redis;
+	#reader: Redis;
+	#readerId: number | undefined;
+	#reading: Promise<void>;
+	#wakeReader: (() => void) | undefined;
+	#listeners = new Map<string, Set<Subscription>>();
+	#cursors = new Map<string, Cursor>();
+	#publishes = new Set<Promise<unknown>>();
+	#timer: ReturnType<typeof setInterval>;
+	#closed = false;
+
+	constructor(options: RedisBusOptions) {
+		this.#options = { maxBuffer: 10_000, now: Date.now, blockMs: 2000, ...options };
+		const name = options.name ?? `runnel-bus-${process.pid}`;
+		this.#cmd = this.#connect(`${name}:cmd`, { maxRetriesPerRequest: 2, commandTimeout: 10_000 });
+		this.#cmd.defineCommand('busPublish', { numberOfKeys: 1, lua: PUBLISH });
+		this.#cmd.defineCommand('busTrim', { numberOfKeys: 1, lua: TRIM_STREAM });
+		// The reader's XREAD waits out an outage and is sent again on reconnect.
+		this.#reader = this.#connect(`${name}:reader`, { maxRetriesPerRequest: null });
+		this.#reader.on('close', () => (this.#readerId = undefined));
+		this.#reading = this.#read();
+		this.#timer = setInterval(() => void this.trim().catch(this.#warn('bus trim failed')), TRIM_INTERVAL_MS);
+		this.#timer.unref();
+	}
+
+	async publish<T>(topic: string, event: { type: string; data: T }): Promise<string> {
+		if (this.#closed) throw new Error('bus is closed');
+		const data = JSON.stringify(event.data ?? null) ?? 'null';
+		const { retentionCount } = this.#options;
+		const slack = Math.min(100, Math.ceil(retentionCount / 10));
+		const run = this.#cmd.busPublish(this.#key(topic), event.type, data, retentionCount, slack);
+		this.#publishes.add(run);
+		void run.catch(() => undefined).then(() => this.#publishes.delete(run));
+		return run;
+	}
+
+	subscribe(topic: string, options: SubscribeOptions = {}): Subscription {
+		const { after, signal } = options;
+		let replay: AsyncGenerator<BusEvent> | undefined;
+		const sub = new Subscription({
+			maxBuffer: this.#options.maxBuffer,
+			compare: compareStreamIds,
+			replay: { next: () => replay!.next() },
+			signal,
+			onEnd: (s) => this.#detach(topic, s)
+		});
+		if (this.#closed) sub.end();
+		if (sub.ended) return sub;
+		let set = this.#listeners.get(topic);
+		if (!set) this.#listeners.set(topic, (set = new Set()));
+		set.add(sub);
+		// Live first (the reader's start on this topic is read before anything below), then the
+		// position: the replay reads on to the stream's end, so replay and live overlap, never gap.
+		this.#watch(topic);
+		if (after === null || after === undefined) {
+			const head = this.#lastId(topic);
+			head.catch(() => undefined);
+			replay = (async function* () {
+				sub.skipThrough(await head);
+			})();
+		} else replay = this.#replay(topic, after, sub);
+		return sub;
+	}
+
+	async head(topic: string): Promise<string> {
+		return publicId(await this.#lastId(topic));
+	}
+
+	isId(raw: string): boolean {
+		return isStreamId(raw);
+	}
+
+	async trim(): Promise<void> {
+		const { retentionCount, retentionAgeMs, now, prefix } = this.#options;
+		const minId = `${Math.max(0, now() - retentionAgeMs)}-0`;
+		const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}bus:*`;
+		let cursor = '0';
+		do {
+			const [next, keys] = await this.#cmd.scan(cursor, 'MATCH', match, 'COUNT', 200, 'TYPE', 'stream');
+			cursor = next;
+			for (const key of keys) await this.#cmd.busTrim(key, retentionCount, minId);
+		} while (cursor !== '0');
+	}
+
+	/** Live subscribers of `topic`, or of every topic: for tests and metrics. */
+	listenerCount(topic?: string): number {
+		if (topic !== undefined) return this.#listeners.get(topic)?.size ?? 0;
+		let count = 0;
+		for (const set of this.#listeners.values()) count += set.size;
+		return count;
+	}
+
+	/** Ends every subscriber, waits for publishes under way, then closes both connections. */
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		clearInterval(this.#timer);
+		for (const set of [...this.#listeners.values()]) for (const sub of [...set]) sub.end();
+		await Promise.allSettled(this.#publishes);
+		this.#wakeReader?.();
+		this.#reader.disconnect();
+		await this.#reading;
+		if (this.#cmd.status === 'ready') await this.#cmd.quit().catch(() => undefined);
+		this.#cmd.disconnect();
+	}
+
+	#key(topic: string): string {
+		return `${this.#options.prefix}bus:${topic}`;
+	}
+
+	#connect(name: string, options: { maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis {
+		// RESP2: replies keep their classic shapes (XREAD as [key, entries] pairs).
+		const connection = new Redis(this.#options.url, { connectionName: name, retryStrategy: retry, protocol: 2, ...options });
+		let down = false;
+		const lost = (err?: unknown) => {
+			if (!down && !this.#closed) this.#options.log?.warn({ err }, `redis connection ${name} lost: reconnecting`);
+			down = true;
+		};
+		connection.on('error', lost);
+		connection.on('reconnecting', () => lost());
+		connection.on('ready', () => {
+			if (down) this.#options.log?.info(`redis connection ${name} is back`);
+			down = false;
+		});
+		return connection;
+	}
+
+	/** The stream's last-generated id ("0-0" for a stream that does not exist). */
+	async #lastId(topic: string): Promise<string> {
+		const info = await this.#cmd.call('XINFO', 'STREAM', this.#key(topic)).catch((error: unknown) => {
+			if (/no such key/i.test(String(error))) return null;
+			throw error;
+		});
+		return info === null ? '0-0' : String(field(info, 'last-generated-id'));
+	}
+
+	// Starts the live reader on `topic` at its current end; a failure ends the topic's subscribers.
+	#watch(topic: string): void {
+		if (this.#cursors.has(topic)) return;
+		const cursor: Cursor = { id: null };
+		this.#cursors.set(topic, cursor);
+		this.#lastId(topic).then(
+			(id) => {
+				if (this.#cursors.get(topic) !== cursor) return;
+				cursor.id = id;
+				this.#topicsChanged();
+			},
+			(error: unknown) => {
+				if (this.#cursors.get(topic) !== cursor) return;
+				this.#cursors.delete(topic);
+				this.#warn(`bus could not follow ${topic}`)(error);
+				const failure = new Error(`bus unavailable: ${(error as Error)?.message ?? error}`);
+				for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.fail(failure);
+			}
+		);
+	}
+
+	// Tells the reader to read a new set of topics: wakes it when idle, unblocks its XREAD otherwise.
+	#topicsChanged(): void {
+		if (this.#wakeReader) return this.#wakeReader();
+		if (this.#readerId !== undefined) {
+			void this.#cmd.call('CLIENT', 'UNBLOCK', this.#readerId).catch(() => undefined);
+		}
+	}
+
+	// The one blocking reader: XREAD over every followed topic from its cursor, fanned out in memory.
+	async #read(): Promise<void> {
+		while (!this.#closed) {
+			const topics = [...this.#cursors].filter((entry): entry is [string, { id: string }] => entry[1].id !== null);
+			if (topics.length === 0) {
+				await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+				this.#wakeReader = undefined;
+				continue;
+			}
+			try {
+				this.#readerId ??= Number(await this.#reader.call('CLIENT', 'ID'));
+
+				const reply = (await this.#reader.call(
+					'XREAD', 'COUNT', READ_BATCH, 'BLOCK', this.#options.blockMs, 'STREAMS',
+					...topics.map(([topic]) => this.#key(topic)),
+					...topics.map(([, cursor]) => cursor.id)
+				)) as [string, Entry[]][] | null;
+				for (const [key, entries] of reply ?? []) this.#deliver(key.slice(this.#key('').length), entries);
+			} catch (error) {
+				if (this.#closed) break;
+				this.#warn('bus reader failed: retrying')(error);
+				await sleep(RETRY_MS);
+			}
+		}
+	}
+
+	#deliver(topic: string, entries: Entry[]): void {
+
+		const cursor = this.#cursors.get(topic);
+		if (!cursor?.id) return;
+		for (const entry of entries) {
+			if (compareStreamIds(entry[0], cursor.id) <= 0) continue;
+			cursor.id = entry[0];
+			const event = this.#event(topic, entry);
+			for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.push(event);
+		}
+	}
+
+	#event(topic: string, [id, fields]: Entry): BusEvent {
+		const type = String(field(fields, 'type'));
+		const data = JSON.parse(String(field(fields, 'data') ?? 'null'));
+		return { id, topic, type, data, time: Number(id.slice(0, id.indexOf('-'))) };
+	}
+
+	// Checks the position, then pages through the stream; each page is read with the stream's
+	// trim mark in one transaction, so retention overtaking the replay shows as too-old.
+	async *#replay(topic: string, after: string, sub: Subscription): AsyncGenerator<BusEvent> {
+		if (!this.isId(after)) throw new ReplayError('unknown', `"${after}" is not an event id`);
+		const key = this.#key(topic);
+		let last = after === '0' ? '0-0' : after;
+		for (let first = true; ; first = false) {
+			const results = await this.#cmd.multi().call('XINFO', 'STREAM', key).xrange(key, `(${last}`, '+', 'COUNT', REPLAY_BATCH).exec();
+			if (!results) throw new Error('bus replay transaction was aborted');
+			const [[infoError, info], [rangeError, range]] = results;
+			if (infoError && !/no such key/i.test(String(infoError))) throw infoError;
+			if (rangeError) throw rangeError;
+			const lastId = info ? String(field(info, 'last-generated-id')) : '0-0';
+			const deleted = info ? String(field(info, 'max-deleted-entry-id') ?? '0-0') : '0-0';
+			if (first && compareStreamIds(last, lastId) > 0) {
+				throw new ReplayError('unknown', `event ${after} is ahead of ${topic}, which is at ${publicId(lastId)}`);
+			}
+			if (compareStreamIds(last, deleted) < 0) {
+				throw new ReplayError('too-old', `events after ${after} on ${topic} are no longer retained`);
+			}
+			if (first) sub.skipThrough(last);
+			const entries = range as Entry[];
+			for (const entry of entries) {
+				yield this.#event(topic, entry);
+				last = entry[0];
+			}
+			if (entries.length < REPLAY_BATCH) break;
+		}
+	}
+
+	#detach(topic: string, sub: Subscription): void {
+		const set = this.#listeners.get(topic);
+		if (!set?.delete(sub) || set.size > 0) return;
+		this.#listeners.delete(topic);
+		this.#cursors.delete(topic);
+	}
+
+	#warn(message: string) {
+		return (err: unknown) => this.#options.log?.warn({ err }, message);
+	}
+}
+
+declare module 'ioredis' {
+	interface RedisCommander {
+		busPublish(key: string, type: string, data: string, keep: number, slack: number): Promise<string>;
+		busTrim(key: string, keep: number, minId: string): Promise<number>;
+	}
+}
