@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseSse } from '../client/sse-parser';
 import { sse, type SseSource } from './sse';
 import type { SseMessage } from './sse-format';
 import { openStreams } from './sse-options';
-import { serve, type TestServer } from './test-server';
+import { serve, serveLikeProduction, type TestServer } from './test-server';
 import { TestSource } from './test-source';
 
 type Events = { note: string };
@@ -12,6 +12,12 @@ type Message = SseMessage<Events>;
 const HEARTBEAT_MS = 4321;
 const KEY = 'user:7';
 
+/** Both ways a response leaves: read as a web stream, and production's setResponse() of the EventStream itself. */
+const SERVERS = [
+	['a web ReadableStream body', serve],
+	['production: setResponse() reads the EventStream itself', serveLikeProduction]
+] as const;
+let serveWith: typeof serve = serve;
 let server: TestServer;
 let source: TestSource<Message>;
 let signal: AbortSignal | undefined;
@@ -28,7 +34,7 @@ beforeEach(async () => {
 	source = new TestSource<Message>();
 	source.onReturn = () => (abortedAtReturn = signal?.aborted);
 	signal = abortedAtReturn = undefined;
-	server = await serve((request) => sse<Events>(request, connect, options));
+	server = await serveWith((request) => sse<Events>(request, connect, options));
 });
 
 afterEach(async () => {
@@ -56,7 +62,9 @@ async function readAll(response: Response) {
 	return events;
 }
 
-describe('sse ends cleanly', () => {
+describe.each(SERVERS)('sse ends cleanly, %s', (_, how) => {
+	beforeAll(() => void (serveWith = how));
+
 	it('when the source ends, after sending what it queued', async () => {
 		source.push(note(1), note(2));
 		source.end();

@@ -1,24 +1,31 @@
 import { formatComment, formatMessage, formatRetry } from './sse-format';
 
-/** What eventStream() needs: the source's iterator, timings and the signals that end it. */
+/** What an EventStream needs: the source's iterator, timings and the signals that end it. */
 export interface EventStreamInit {
 	iterator: AsyncIterator<{ id?: string; event: string; data: unknown }>;
 	retryMs: number;
 	heartbeatMs: number;
 	maxQueue: number;
-	/** Aborted when the client goes away. */
+	/** Aborted when the client goes away (until detachSignal()). */
 	signal: AbortSignal;
 	/** Aborted when the server shuts down. */
 	shutdown?: AbortSignal;
-	/** Turns a source error into the `event: error` block the client gets. */
-	errorBlock: (error: unknown) => string;
+	/** Told when the stream ends, and asked what a source error becomes (an object, not closures: it is kept per connection). */
+	owner: StreamOwner;
+}
+
+/** Who runs an EventStream: sse(), which frees the stream's slot and stops its source. */
+export interface StreamOwner {
 	/** Runs once when the stream ends, for whatever reason, before the iterator's return(). */
-	onEnd: () => void;
+	ended(): void;
+	/** The `event: error` block a source error becomes. */
+	errorBlock(error: unknown): string;
 }
 
 const SHUTDOWN_RETRY_MS = 1000;
 /** Queued messages past which the pump lets I/O run before taking more from the source. */
 const YIELD_AT = 16;
+const DONE: ReadableStreamReadDoneResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
 
 /** Lets I/O run, so a client that keeps up can drain the queue before it overflows. */
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -36,136 +43,250 @@ function encode(text: string): Uint8Array {
 	return lastBytes;
 }
 
-// One heartbeat timer per interval for all streams, not one per connection.
-const beats = new Map<number, { timer: ReturnType<typeof setInterval>; streams: Set<() => void> }>();
-function onHeartbeat(ms: number, beat: () => void): () => void {
+// Streams grouped by heartbeat interval and by shutdown signal: one timer and one abort listener
+// for all of them, not one per connection.
+const beats = new Map<number, { timer: ReturnType<typeof setInterval>; streams: Set<EventStream> }>();
+const shutdowns = new Map<AbortSignal, { listener: () => void; streams: Set<EventStream> }>();
+
+function joinBeats(ms: number, stream: EventStream): void {
 	let group = beats.get(ms);
 	if (!group) {
-		const streams = new Set<() => void>();
-		const timer = setInterval(() => streams.forEach((run) => run()), ms);
+		const streams = new Set<EventStream>();
+		const timer = setInterval(() => streams.forEach((one) => one.beat()), ms);
 		timer.unref?.();
 		beats.set(ms, (group = { timer, streams }));
 	}
-	group.streams.add(beat);
-	return () => {
-		group.streams.delete(beat);
-		if (group.streams.size === 0) {
-			clearInterval(group.timer);
-			beats.delete(ms);
-		}
-	};
+	group.streams.add(stream);
+}
+
+function leaveBeats(ms: number, stream: EventStream): void {
+	const group = beats.get(ms);
+	if (!group?.streams.delete(stream) || group.streams.size > 0) return;
+	clearInterval(group.timer);
+	beats.delete(ms);
+}
+
+function joinShutdown(signal: AbortSignal, stream: EventStream): void {
+	let group = shutdowns.get(signal);
+	if (!group) {
+		const streams = new Set<EventStream>();
+		const listener = () => [...streams].forEach((one) => one.shutDown());
+		signal.addEventListener('abort', listener, { once: true });
+		shutdowns.set(signal, (group = { listener, streams }));
+	}
+	group.streams.add(stream);
+}
+
+function leaveShutdown(signal: AbortSignal, stream: EventStream): void {
+	const group = shutdowns.get(signal);
+	if (!group?.streams.delete(stream) || group.streams.size > 0) return;
+	signal.removeEventListener('abort', group.listener);
+	shutdowns.delete(signal);
 }
 
 // Streams with a waiting read and new messages are flushed together once per turn, so all that a
 // source had ready leaves in one write.
-const dirty = new Set<() => void>();
+const dirty = new Set<EventStream>();
 let flushScheduled = false;
-function scheduleFlush(flush: () => void): void {
-	dirty.add(flush);
+function scheduleFlush(stream: EventStream): void {
+	dirty.add(stream);
 	if (flushScheduled) return;
 	flushScheduled = true;
 	setImmediate(() => {
 		flushScheduled = false;
 		const due = [...dirty];
 		dirty.clear();
-		for (const run of due) run();
+		for (const one of due) one.flush();
 	});
 }
 
 /**
- * The body of an SSE response: the source is consumed eagerly into a bounded queue of formatted
- * blocks, which are encoded only when the body is pulled. A client that falls more than
- * maxQueue messages behind has its stream closed, to resume by Last-Event-ID.
- * @example new Response(eventStream({ iterator, retryMs: 3000, heartbeatMs: 15000, maxQueue: 1000, signal, errorBlock, onEnd }));
+ * The body of an SSE response as a pull reader (`read()`, `cancel()`), with no web stream behind
+ * it: the source is consumed eagerly into a bounded queue of formatted blocks, encoded when read.
+ * A client that falls more than maxQueue messages behind has its stream ended, to resume by
+ * Last-Event-ID. toReadableStream() wraps it for consumers that need a real ReadableStream.
+ * @example const body = new EventStream({ iterator, retryMs: 3000, heartbeatMs: 15000, maxQueue: 1000, signal, owner });
  */
-export function eventStream(init: EventStreamInit): ReadableStream<Uint8Array> {
-	const { iterator, signal, shutdown } = init;
-	const queue: string[] = [];
-	let heartbeatDue = false;
-	let ended = false;
-	/** A read is pending and nothing was there to give it. */
-	let waiting = false;
-	let controller!: ReadableStreamDefaultController<Uint8Array>;
-	const send = () => {
-		if (ended || (!heartbeatDue && queue.length === 0)) return;
-		waiting = false;
-		const text = (heartbeatDue ? formatComment() : '') + queue.join('');
-		heartbeatDue = false;
-		queue.length = 0;
-		controller.enqueue(encode(text));
-	};
-	const flush = () => {
-		if (waiting) send();
-	};
-	const notify = () => {
-		if (waiting) scheduleFlush(flush);
-	};
-	const onAbort = () => end('', false);
-	const onShutdown = () => end(formatRetry(SHUTDOWN_RETRY_MS) + formatComment('closing'), true);
-	const stopHeartbeat = onHeartbeat(init.heartbeatMs, () => {
-		heartbeatDue = true;
-		notify();
-	});
+export class EventStream {
+	#iterator: EventStreamInit['iterator'];
+	#heartbeatMs: number;
+	#maxQueue: number;
+	#shutdown: AbortSignal | undefined;
+	#owner: StreamOwner;
+	/** The request's signal while watched; dropped after, so the Request behind it can go. */
+	#signal: AbortSignal | undefined;
+	/** The `retry:` block, until the first read takes it. */
+	#first: string;
+	#queue: string[] = [];
+	#heartbeatDue = false;
+	#ended = false;
+	/** What is left to hand out once ended. */
+	#rest = '';
+	/** The resolver of a read that found nothing to give. */
+	#waiting: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
 
-	/** Ends the stream once: stops the source, frees everything, then writes `tail` (after the queue when `drain`). */
-	function end(tail: string, drain: boolean) {
-		if (ended) return;
-		ended = true;
-		stopHeartbeat();
-		signal.removeEventListener('abort', onAbort);
-		shutdown?.removeEventListener('abort', onShutdown);
-		init.onEnd();
+	constructor(init: EventStreamInit) {
+		const { signal, shutdown } = init;
+		this.#iterator = init.iterator;
+		this.#heartbeatMs = init.heartbeatMs;
+		this.#maxQueue = init.maxQueue;
+		this.#shutdown = shutdown;
+		this.#owner = init.owner;
+		this.#first = formatRetry(init.retryMs);
+		if (signal.aborted) this.#end('', false);
+		else if (shutdown?.aborted) this.shutDown();
+		else {
+			this.#signal = signal;
+			signal.addEventListener('abort', this);
+			if (shutdown) joinShutdown(shutdown, this);
+			joinBeats(init.heartbeatMs, this);
+			void this.#pump();
+		}
+	}
+
+	/** Never locked: setResponse() of @sveltejs/kit/node may read it as a body. */
+	get locked(): boolean {
+		return false;
+	}
+
+	/** The stream is its own reader. */
+	getReader(): this {
+		return this;
+	}
+
+	releaseLock(): void {}
+
+	/** The next chunk: everything queued since the last read, or a promise of the next. */
+	read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+		if (this.#ended) {
+			const rest = this.#rest;
+			this.#rest = '';
+			return Promise.resolve(rest ? { done: false, value: encoder.encode(rest) } : DONE);
+		}
+		const chunk = this.#take();
+		if (chunk) return Promise.resolve({ done: false, value: chunk });
+		return new Promise((resolve) => (this.#waiting = resolve));
+	}
+
+	/** The reader went away: ends the stream and drops what was queued. */
+	cancel(): Promise<void> {
+		this.#end('', false);
+		this.#rest = '';
+		this.#wake(DONE);
+		return Promise.resolve();
+	}
+
+	/** Stops watching the request's signal: the caller cancels the reader when the client goes away. */
+	detachSignal(): void {
+		this.#signal?.removeEventListener('abort', this);
+		this.#signal = undefined;
+	}
+
+	/** The request's signal aborted: the client went away. */
+	handleEvent(): void {
+		this.#end('', false);
+	}
+
+	/** A heartbeat is due (called by the shared timer). */
+	beat(): void {
+		this.#heartbeatDue = true;
+		this.#notify();
+	}
+
+	/** The server is shutting down: what is queued, then a retry hint and a closing comment. */
+	shutDown(): void {
+		this.#end(formatRetry(SHUTDOWN_RETRY_MS) + formatComment('closing'), true);
+	}
+
+	/** Hands what is queued to a waiting read (called once per turn by the shared flush). */
+	flush(): void {
+		if (!this.#waiting || this.#ended) return;
+		const chunk = this.#take();
+		if (chunk) this.#wake({ done: false, value: chunk });
+	}
+
+	/** The chunks, for anything that takes an async iterable (`new Response(stream)`, say). */
+	async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
 		try {
-			void Promise.resolve(iterator.return?.()).catch(() => {});
+			for (let result = await this.read(); !result.done; result = await this.read()) yield result.value;
+		} finally {
+			await this.cancel();
+		}
+	}
+
+	/** Wraps the stream as a web ReadableStream (for a Response body outside setResponse()). */
+	toReadableStream(): ReadableStream<Uint8Array> {
+		return new ReadableStream<Uint8Array>(
+			{
+				pull: async (controller) => {
+					const result = await this.read();
+					if (result.done) controller.close();
+					else controller.enqueue(result.value);
+				},
+				cancel: () => this.cancel()
+			},
+			{ highWaterMark: 0 }
+		);
+	}
+
+	#take(): Uint8Array | undefined {
+		if (!this.#first && !this.#heartbeatDue && this.#queue.length === 0) return undefined;
+		const text = this.#first + (this.#heartbeatDue ? formatComment() : '') + this.#queue.join('');
+		this.#first = '';
+		this.#heartbeatDue = false;
+		this.#queue.length = 0;
+		return encode(text);
+	}
+
+	#wake(result: ReadableStreamReadResult<Uint8Array>): void {
+		const waiting = this.#waiting;
+		this.#waiting = undefined;
+		waiting?.(result);
+	}
+
+	#notify(): void {
+		if (this.#waiting) scheduleFlush(this);
+	}
+
+	/** Ends the stream once: stops the source, frees everything, then leaves `tail` to read (after the queue when `drain`). */
+	#end(tail: string, drain: boolean): void {
+		if (this.#ended) return;
+		this.#ended = true;
+		leaveBeats(this.#heartbeatMs, this);
+		this.detachSignal();
+		if (this.#shutdown) leaveShutdown(this.#shutdown, this);
+		dirty.delete(this);
+		this.#owner.ended();
+		try {
+			void Promise.resolve(this.#iterator.return?.()).catch(() => {});
 		} catch {
 			// A throwing return() has nothing left to clean up for us.
 		}
-		const text = (drain ? queue.join('') : '') + tail;
-		queue.length = 0;
-		dirty.delete(flush);
-		try {
-			if (text) controller.enqueue(encoder.encode(text));
-			controller.close();
-		} catch {
-			// Already cancelled by the client.
+		this.#rest = this.#first + (drain ? this.#queue.join('') : '') + tail;
+		this.#first = '';
+		this.#queue.length = 0;
+		if (this.#waiting) {
+			const rest = this.#rest;
+			this.#rest = '';
+			this.#wake(rest ? { done: false, value: encoder.encode(rest) } : DONE);
 		}
 	}
 
-	async function pump() {
+	async #pump(): Promise<void> {
+		const iterator = this.#iterator;
 		try {
-			while (!ended) {
+			while (!this.#ended) {
 				const result = await iterator.next();
-				if (ended) return;
-				if (result.done) return end('', true);
-				queue.push(formatMessage(result.value));
-				notify();
-				if (queue.length > init.maxQueue) return end('', false);
+				if (this.#ended) return;
+				if (result.done) return this.#end('', true);
+				this.#queue.push(formatMessage(result.value));
+				this.#notify();
+				if (this.#queue.length > this.#maxQueue) return this.#end('', false);
 				// The client is behind: let I/O drain the queue before taking more.
-				if (queue.length >= YIELD_AT) await tick();
+				if (this.#queue.length >= YIELD_AT) await tick();
 			}
 		} catch (error) {
-			end(init.errorBlock(error), true);
+			this.#end(this.#owner.errorBlock(error), true);
 		}
 	}
-
-	return new ReadableStream<Uint8Array>(
-		{
-			start(c) {
-				controller = c;
-				controller.enqueue(encoder.encode(formatRetry(init.retryMs)));
-				signal.addEventListener('abort', onAbort);
-				shutdown?.addEventListener('abort', onShutdown);
-				if (signal.aborted) onAbort();
-				else if (shutdown?.aborted) onShutdown();
-				else void pump();
-			},
-			pull() {
-				if (ended) return;
-				if (queue.length > 0 || heartbeatDue) send();
-				else waiting = true;
-			},
-			cancel: () => end('', false)
-		},
-		{ highWaterMark: 0 }
-	);
 }

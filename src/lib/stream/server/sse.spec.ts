@@ -1,20 +1,29 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpError } from '$lib/server/errors';
 import { parseSse } from '../client/sse-parser';
 import { sse, type SseSource } from './sse';
 import type { SseMessage } from './sse-format';
 import { configureSse, openStreams } from './sse-options';
-import { serve, type TestServer } from './test-server';
+import { json } from './json';
+import { forSetResponse } from './sse-node';
+import { EventStream } from './sse-stream';
+import { serve, serveLikeProduction, type TestServer } from './test-server';
 import { TestSource } from './test-source';
 
 type Events = { note: { text: string }; count: number };
 
+/** Both ways a response leaves: read as a web stream, and production's setResponse() of the EventStream itself. */
+const SERVERS = [
+	['a web ReadableStream body', serve],
+	['production: setResponse() reads the EventStream itself', serveLikeProduction]
+] as const;
+let serveWith: typeof serve = serve;
 let server: TestServer | undefined;
 let handle: (request: Request) => Promise<Response>;
 
 beforeEach(async () => {
 	configureSse({});
-	server = await serve((request) => handle(request));
+	server = await serveWith((request) => handle(request));
 });
 afterEach(() => server?.close());
 
@@ -32,7 +41,9 @@ function replay(messages: SseMessage<Events>[]) {
 	return seen;
 }
 
-describe('sse over HTTP', () => {
+describe.each(SERVERS)('sse over HTTP, %s', (_, how) => {
+	beforeAll(() => void (serveWith = how));
+
 	it('sends the stream headers, retry first, then each message, and ends with the source', async () => {
 		replay([
 			{ id: '1', event: 'note', data: { text: 'héllo → 😀 ü' } },
@@ -170,5 +181,32 @@ describe('sse over HTTP', () => {
 		expect([second.headers.get('x-call'), second.headers.get('x-stream')]).toEqual(['1', null]);
 		expect(second.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
 		expect(await second.text()).toBe('retry: 10\n\n');
+	});
+});
+
+describe('forSetResponse', () => {
+	beforeAll(() => void (serveWith = serveLikeProduction));
+
+	it('lets setResponse() read an sse() response from its EventStream, with no web stream; leaves other responses alone', async () => {
+		const seen: Response[] = [];
+		handle = async (request) => {
+			const response = request.url.endsWith('/json')
+				? json({ ok: true })
+				: await sse<Events>(request, async function* () {
+						yield { id: '1', event: 'count', data: 1 };
+					});
+			seen.push(response);
+			return response;
+		};
+		expect(await (await fetch(server!.url)).text()).toBe('retry: 3000\n\nid: 1\nevent: count\ndata: 1\n\n');
+		expect(await (await fetch(`${server!.url}/json`)).json()).toEqual({ ok: true });
+		expect(seen[0].body).toBeInstanceOf(EventStream);
+		expect(seen[1].body).toBeInstanceOf(ReadableStream);
+	});
+
+	it('leaves a response whose body was already read as it is', async () => {
+		const response = await sse<Events>(new Request('http://x/'), async function* () {});
+		expect(await response.text()).toBe('retry: 3000\n\n');
+		expect(forSetResponse(response).body).toBeInstanceOf(ReadableStream);
 	});
 });

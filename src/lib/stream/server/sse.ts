@@ -1,8 +1,11 @@
 import { errorResponse, startFailure, streamErrorMessage } from './errors';
 import { formatMessage, type SseMessage } from './sse-format';
 import { acquireSlot, releaseSlot, resolveOptions, type SseOptions } from './sse-options';
-import { eventStream } from './sse-stream';
+import { markEventStream } from './sse-node';
+import { EventStream, type StreamOwner } from './sse-stream';
 import type { EventsResponse } from './types';
+
+type SseSettings = ReturnType<typeof resolveOptions>;
 
 /** What a source gets: where the client left off (`Last-Event-ID`) and a signal that aborts when the stream ends. */
 export interface SseContext {
@@ -18,6 +21,35 @@ export interface SseContext {
 export type SseSource<E extends Record<string, unknown>> = (
 	ctx: SseContext
 ) => AsyncIterable<SseMessage<E>> | null | Promise<AsyncIterable<SseMessage<E>> | null>;
+
+/**
+ * A source's context, and the owner of its EventStream: aborts the signal and frees the stream's
+ * slot when the stream ends. The AbortSignal is made only if the source asks for it (each costs
+ * about 1 KB per connection).
+ */
+class StreamContext implements SseContext, StreamOwner {
+	readonly lastEventId: string | null;
+	#stop = new AbortController();
+	#settings: SseSettings;
+
+	constructor(lastEventId: string | null, settings: SseSettings) {
+		this.lastEventId = lastEventId;
+		this.#settings = settings;
+	}
+
+	get signal(): AbortSignal {
+		return this.#stop.signal;
+	}
+
+	ended(): void {
+		this.#stop.abort();
+		releaseSlot(this.#settings.limitKey, this.#settings.maxStreamsPerKey);
+	}
+
+	errorBlock(error: unknown): string {
+		return formatMessage({ event: 'error', data: { error: streamErrorMessage(error, this.#settings.onError) } });
+	}
+}
 
 /** Where the client left off: the `Last-Event-ID` header, else the `lastEventId` query parameter. */
 function lastEventIdOf(request: Request): string | null {
@@ -45,37 +77,32 @@ export async function sse<E extends Record<string, unknown>>(
 	if (!acquireSlot(limitKey, maxStreamsPerKey)) {
 		return errorResponse(429, `Too many open streams (at most ${maxStreamsPerKey}); close another tab or window and try again.`) as EventsResponse<E>;
 	}
-	const stop = new AbortController();
+	const context = new StreamContext(lastEventIdOf(request), settings);
 	let iterator: AsyncIterator<SseMessage<E>>;
 	try {
-		const messages = await source({ lastEventId: lastEventIdOf(request), signal: stop.signal });
+		const messages = await source(context);
 		if (messages === null) {
-			stop.abort();
-			releaseSlot(limitKey, maxStreamsPerKey);
+			context.ended();
 			return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } }) as EventsResponse<E>;
 		}
 		iterator = messages[Symbol.asyncIterator]();
 	} catch (error) {
-		stop.abort();
-		releaseSlot(limitKey, maxStreamsPerKey);
+		context.ended();
 		return startFailure(error, onError) as EventsResponse<E>;
 	}
-	const body = eventStream({
+	const stream = new EventStream({
 		iterator,
 		retryMs: settings.retryMs,
 		heartbeatMs: settings.heartbeatMs,
 		maxQueue: settings.maxQueue,
 		signal: request.signal,
 		shutdown,
-		errorBlock: (error) => formatMessage({ event: 'error', data: { error: streamErrorMessage(error, onError) } }),
-		onEnd() {
-			stop.abort();
-			releaseSlot(limitKey, maxStreamsPerKey);
-		}
+		owner: context
 	});
 	const headers = new Headers(settings.headers);
 	headers.set('content-type', 'text/event-stream; charset=utf-8');
 	headers.set('cache-control', 'no-cache, no-transform');
 	headers.set('x-accel-buffering', 'no');
-	return new Response(body, { status: 200, headers }) as EventsResponse<E>;
+	const response = new Response(stream.toReadableStream(), { status: 200, headers });
+	return markEventStream(response, stream) as EventsResponse<E>;
 }

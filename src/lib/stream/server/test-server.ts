@@ -2,6 +2,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { getRequest, setResponse } from '@sveltejs/kit/node';
+import { forSetResponse } from './sse-node';
 
 /** A running test server. */
 export interface TestServer {
@@ -52,17 +54,41 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
 	}
 }
 
+type Handler = (request: Request) => Response | Promise<Response>;
+
+/** Runs `handler` for one node request, the way `serve` or `serveLikeProduction` does. */
+type Adapter = (req: IncomingMessage, res: ServerResponse, base: string, handler: Handler) => Promise<void>;
+
+const webBody: Adapter = async (req, res, base, handler) => send(res, await handler(toRequest(req, res, base)));
+
+// What production does: adapter-node's getRequest/setResponse, with the hook's forSetResponse() between.
+const likeProduction: Adapter = async (req, res, base, handler) =>
+	setResponse(res, forSetResponse(await handler(await getRequest({ request: req, base }))));
+
 /**
  * Serves `handler` at 127.0.0.1 on a free port; the Request's signal aborts when the client goes
- * away and the Response body is written with backpressure.
+ * away and the Response body is read as a web stream and written with backpressure.
  * @example const server = await serve((request) => sse(request, source)); await fetch(server.url);
  */
-export async function serve(handler: (request: Request) => Response | Promise<Response>): Promise<TestServer> {
+export function serve(handler: Handler): Promise<TestServer> {
+	return listen(handler, webBody);
+}
+
+/**
+ * Serves `handler` the way production does (`getRequest`/`setResponse` of `@sveltejs/kit/node`
+ * and forSetResponse(), as hooks.server.ts applies it): sse() responses skip the web stream.
+ * @example const server = await serveLikeProduction((request) => sse(request, source));
+ */
+export function serveLikeProduction(handler: Handler): Promise<TestServer> {
+	return listen(handler, likeProduction);
+}
+
+async function listen(handler: Handler, adapter: Adapter): Promise<TestServer> {
 	let base = '';
 	const server = createServer((req, res) => {
 		void (async () => {
 			try {
-				await send(res, await handler(toRequest(req, res, base)));
+				await adapter(req, res, base, handler);
 			} catch (error) {
 				if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
 				res.end(String(error));
