@@ -5,6 +5,7 @@ import * as files from '$lib/server/files';
 import { initRuntime } from '$lib/server/runtime';
 import { configureSse } from '$lib/stream/server';
 import { errorResponse } from '$lib/stream/server/errors';
+import { forSetResponse } from '$lib/stream/server/sse-node';
 
 /** Paths anyone may open; everything else needs a session. */
 const PUBLIC = [/^\/signin\/?$/, /^\/signup\/?$/, /^\/api\/auth\//, /^\/favicon/, /^\/_app\//, /^\/robots\.txt$/];
@@ -46,5 +47,6 @@ export const handle: Handle = async ({ event, resolve }) => {
 	for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
 		if (!response.headers.has(name)) response.headers.set(name, value);
 	}
-	return response;
+	// setResponse() writes event streams to the socket without a web ReadableStream per connection.
+	return event.isSubRequest ? response : forSetResponse(response);
 };
