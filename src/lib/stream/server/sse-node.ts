@@ -1,4 +1,5 @@
-// The light path of sse(): the server hands setResponse() the event stream itself, not a web ReadableStream.
+// The node paths of sse(): a server hands the EventStream behind a response to the socket itself.
+import type { ServerResponse } from 'node:http';
 import type { EventStream } from './sse-stream';
 
 // Symbol.for: the app's bundle and server.ts's bundle each hold a copy of this module.
@@ -12,6 +13,12 @@ export function markEventStream(response: Response, stream: EventStream): Respon
 	return response;
 }
 
+/** The EventStream behind a response of sse() whose body nobody has touched, else undefined. */
+function untouchedStream(response: Response): EventStream | undefined {
+	const stream = (response as Marked)[STREAM];
+	return stream && !response.bodyUsed && !response.body?.locked ? stream : undefined;
+}
+
 /**
  * Lets `setResponse()` of `@sveltejs/kit/node` (adapter-node, and Vite in dev) read a response of
  * sse() straight from its EventStream: no web ReadableStream, reader or request-signal listener
@@ -20,9 +27,39 @@ export function markEventStream(response: Response, stream: EventStream): Respon
  * @example const response = await resolve(event); return forSetResponse(response);
  */
 export function forSetResponse(response: Response): Response {
-	const stream = (response as Marked)[STREAM];
-	if (!stream || response.bodyUsed || response.body?.locked) return response;
+	const stream = untouchedStream(response);
+	if (!stream) return response;
 	stream.detachSignal();
 	Object.defineProperty(response, 'body', { value: stream, configurable: true });
 	return response;
+}
+
+/**
+ * Writes a response to a node ServerResponse: a response of sse() by its EventStream itself
+ * (EventStream.writeTo), anything else by reading its body, with backpressure. Resolves once the
+ * body is handed over (an event stream goes on in the background).
+ * @example await writeResponse(res, await server.respond(request, options));
+ */
+export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+	const headers: Record<string, string | string[]> = {};
+	response.headers.forEach((value, name) => (headers[name] = value));
+	if (response.headers.has('set-cookie')) headers['set-cookie'] = response.headers.getSetCookie();
+	res.writeHead(response.status, headers);
+	const stream = untouchedStream(response);
+	if (stream) return stream.writeTo(res);
+	if (!response.body) return void res.end();
+	const reader = response.body.getReader();
+	const cancel = () => void reader.cancel().catch(() => {});
+	res.once('close', cancel);
+	try {
+		for (let result = await reader.read(); !result.done; result = await reader.read()) {
+			if (res.destroyed) break;
+			if (!res.write(result.value)) await new Promise((resolve) => (res.destroyed ? resolve(undefined) : res.once('drain', resolve).once('close', resolve)));
+		}
+		res.end();
+	} catch (error) {
+		res.destroy(error as Error);
+	} finally {
+		res.off('close', cancel);
+	}
 }

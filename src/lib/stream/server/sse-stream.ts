@@ -1,8 +1,11 @@
 import { formatComment, formatMessage, formatRetry } from './sse-format';
 
+/** One message of a source, before formatting. */
+type Message = { id?: string; event: string; data: unknown };
+
 /** What an EventStream needs: the source's iterator, timings and the signals that end it. */
 export interface EventStreamInit {
-	iterator: AsyncIterator<{ id?: string; event: string; data: unknown }>;
+	iterator: AsyncIterator<Message>;
 	retryMs: number;
 	heartbeatMs: number;
 	maxQueue: number;
@@ -12,6 +15,14 @@ export interface EventStreamInit {
 	shutdown?: AbortSignal;
 	/** Told when the stream ends, and asked what a source error becomes (an object, not closures: it is kept per connection). */
 	owner: StreamOwner;
+}
+
+/** The part of a node ServerResponse that EventStream.writeTo() uses. */
+export interface StreamSink {
+	readonly destroyed: boolean;
+	write(chunk: Uint8Array): boolean;
+	end(chunk?: Uint8Array): unknown;
+	once(event: 'close' | 'drain', listener: () => void): unknown;
 }
 
 /** Who runs an EventStream: sse(), which frees the stream's slot and stops its source. */
@@ -27,8 +38,6 @@ const SHUTDOWN_RETRY_MS = 1000;
 const YIELD_AT = 16;
 const DONE: ReadableStreamReadDoneResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
 
-/** Lets I/O run, so a client that keeps up can drain the queue before it overflows. */
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 // One encoder for every stream, and the last encoding reused: a broadcast writes the same text to
 // every client in a turn. The bytes are never mutated after they are handed out.
@@ -41,6 +50,14 @@ function encode(text: string): Uint8Array {
 		lastBytes = encoder.encode(text);
 	}
 	return lastBytes;
+}
+
+// The `retry:` block of each interval, shared by every stream that starts with it.
+const retryBlocks = new Map<number, string>();
+function retryBlock(ms: number): string {
+	let block = retryBlocks.get(ms);
+	if (block === undefined) retryBlocks.set(ms, (block = formatRetry(ms)));
+	return block;
 }
 
 // Streams grouped by heartbeat interval and by shutdown signal: one timer and one abort listener
@@ -108,7 +125,7 @@ function scheduleFlush(stream: EventStream): void {
  * @example const body = new EventStream({ iterator, retryMs: 3000, heartbeatMs: 15000, maxQueue: 1000, signal, owner });
  */
 export class EventStream {
-	#iterator: EventStreamInit['iterator'];
+	#iterator: AsyncIterator<Message>;
 	#heartbeatMs: number;
 	#maxQueue: number;
 	#shutdown: AbortSignal | undefined;
@@ -124,6 +141,10 @@ export class EventStream {
 	#rest = '';
 	/** The resolver of a read that found nothing to give. */
 	#waiting: ((result: ReadableStreamReadResult<Uint8Array>) => void) | undefined;
+	/** The socket's response, once writeTo() took the stream over. */
+	#sink: StreamSink | undefined;
+	/** The sink's buffer is full: nothing is written until it drains. */
+	#blocked = false;
 
 	constructor(init: EventStreamInit) {
 		const { signal, shutdown } = init;
@@ -132,7 +153,7 @@ export class EventStream {
 		this.#maxQueue = init.maxQueue;
 		this.#shutdown = shutdown;
 		this.#owner = init.owner;
-		this.#first = formatRetry(init.retryMs);
+		this.#first = retryBlock(init.retryMs);
 		if (signal.aborted) this.#end('', false);
 		else if (shutdown?.aborted) this.shutDown();
 		else {
@@ -140,7 +161,7 @@ export class EventStream {
 			signal.addEventListener('abort', this);
 			if (shutdown) joinShutdown(shutdown, this);
 			joinBeats(init.heartbeatMs, this);
-			void this.#pump();
+			this.#pull();
 		}
 	}
 
@@ -198,11 +219,50 @@ export class EventStream {
 		this.#end(formatRetry(SHUTDOWN_RETRY_MS) + formatComment('closing'), true);
 	}
 
-	/** Hands what is queued to a waiting read (called once per turn by the shared flush). */
+	/** Hands what is queued to a waiting read or writes it to the sink (called once per turn by the shared flush). */
 	flush(): void {
-		if (!this.#waiting || this.#ended) return;
+		if (this.#ended) return;
+		if (this.#sink) return this.#write();
+		if (!this.#waiting) return;
 		const chunk = this.#take();
 		if (chunk) this.#wake({ done: false, value: chunk });
+	}
+
+	/**
+	 * Writes the stream to a node response itself, with its backpressure, and ends it when the
+	 * socket closes: no reader, no promise per chunk. The status and headers must be written first.
+	 * @example res.writeHead(200, headers); stream.writeTo(res);
+	 */
+	writeTo(sink: StreamSink): void {
+		this.#sink = sink;
+		this.detachSignal();
+		if (sink.destroyed) return void this.cancel();
+		sink.once('close', () => this.cancel());
+		if (this.#ended) this.#finish();
+		else this.#write();
+	}
+
+	#write(): void {
+		const sink = this.#sink!;
+		if (this.#blocked || sink.destroyed) return;
+		const chunk = this.#take();
+		if (!chunk || sink.write(chunk)) return;
+		this.#blocked = true;
+		sink.once('drain', () => {
+			this.#blocked = false;
+			if (this.#ended) this.#finish();
+			else this.#write();
+		});
+	}
+
+	/** Writes what was left at the end, then ends the response. */
+	#finish(): void {
+		const sink = this.#sink!;
+		const rest = this.#rest;
+		this.#rest = '';
+		if (sink.destroyed) return;
+		if (rest) sink.end(encoder.encode(rest));
+		else sink.end();
 	}
 
 	/** The chunks, for anything that takes an async iterable (`new Response(stream)`, say). */
@@ -245,7 +305,7 @@ export class EventStream {
 	}
 
 	#notify(): void {
-		if (this.#waiting) scheduleFlush(this);
+		if (this.#waiting || (this.#sink && !this.#blocked)) scheduleFlush(this);
 	}
 
 	/** Ends the stream once: stops the source, frees everything, then leaves `tail` to read (after the queue when `drain`). */
@@ -265,28 +325,44 @@ export class EventStream {
 		this.#rest = this.#first + (drain ? this.#queue.join('') : '') + tail;
 		this.#first = '';
 		this.#queue.length = 0;
-		if (this.#waiting) {
+		if (this.#sink) {
+			if (!this.#blocked) this.#finish();
+		} else if (this.#waiting) {
 			const rest = this.#rest;
 			this.#rest = '';
 			this.#wake(rest ? { done: false, value: encoder.encode(rest) } : DONE);
 		}
 	}
 
-	async #pump(): Promise<void> {
-		const iterator = this.#iterator;
+	/** Asks the source for its next message. Callbacks, not an async loop: an idle stream keeps no suspended frame. */
+	#pull(): void {
+		let next: Promise<IteratorResult<Message>>;
 		try {
-			while (!this.#ended) {
-				const result = await iterator.next();
-				if (this.#ended) return;
-				if (result.done) return this.#end('', true);
-				this.#queue.push(formatMessage(result.value));
-				this.#notify();
-				if (this.#queue.length > this.#maxQueue) return this.#end('', false);
-				// The client is behind: let I/O drain the queue before taking more.
-				if (this.#queue.length >= YIELD_AT) await tick();
-			}
+			next = Promise.resolve(this.#iterator.next());
 		} catch (error) {
-			this.#end(this.#owner.errorBlock(error), true);
+			return this.#onFailure(error);
 		}
+		void next.then(this.#onNext, this.#onFailure);
 	}
+
+	#onNext = (result: IteratorResult<Message>): void => {
+		if (this.#ended) return;
+		if (result.done) return this.#end('', true);
+		let block: string;
+		try {
+			block = formatMessage(result.value);
+		} catch (error) {
+			return this.#onFailure(error);
+		}
+		this.#queue.push(block);
+		this.#notify();
+		if (this.#queue.length > this.#maxQueue) return this.#end('', false);
+		// The client is behind: let I/O drain the queue before taking more.
+		if (this.#queue.length >= YIELD_AT) setImmediate(() => this.#ended || this.#pull());
+		else this.#pull();
+	};
+
+	#onFailure = (error: unknown): void => {
+		if (!this.#ended) this.#end(this.#owner.errorBlock(error), true);
+	};
 }

@@ -5,8 +5,6 @@ import { markEventStream } from './sse-node';
 import { EventStream, type StreamOwner } from './sse-stream';
 import type { EventsResponse } from './types';
 
-type SseSettings = ReturnType<typeof resolveOptions>;
-
 /** What a source gets: where the client left off (`Last-Event-ID`) and a signal that aborts when the stream ends. */
 export interface SseContext {
 	lastEventId: string | null;
@@ -30,11 +28,15 @@ export type SseSource<E extends Record<string, unknown>> = (
 class StreamContext implements SseContext, StreamOwner {
 	readonly lastEventId: string | null;
 	#stop = new AbortController();
-	#settings: SseSettings;
+	#limitKey: string | undefined;
+	#maxStreamsPerKey: number | undefined;
+	#onError: ((error: unknown) => void) | undefined;
 
-	constructor(lastEventId: string | null, settings: SseSettings) {
+	constructor(lastEventId: string | null, { limitKey, maxStreamsPerKey, onError }: SseOptions) {
 		this.lastEventId = lastEventId;
-		this.#settings = settings;
+		this.#limitKey = limitKey;
+		this.#maxStreamsPerKey = maxStreamsPerKey;
+		this.#onError = onError;
 	}
 
 	get signal(): AbortSignal {
@@ -43,11 +45,11 @@ class StreamContext implements SseContext, StreamOwner {
 
 	ended(): void {
 		this.#stop.abort();
-		releaseSlot(this.#settings.limitKey, this.#settings.maxStreamsPerKey);
+		releaseSlot(this.#limitKey, this.#maxStreamsPerKey);
 	}
 
 	errorBlock(error: unknown): string {
-		return formatMessage({ event: 'error', data: { error: streamErrorMessage(error, this.#settings.onError) } });
+		return formatMessage({ event: 'error', data: { error: streamErrorMessage(error, this.#onError) } });
 	}
 }
 
