@@ -4,6 +4,7 @@ import { follow } from '$lib/server/bus/follow';
 import { loadConfig } from '$lib/server/config';
 import { initRuntime } from '$lib/server/runtime';
 import { sse } from '$lib/stream/server';
+import { forSetResponse } from '$lib/stream/server/sse-node';
 import { EVENT_NAME, eventData, spacedFraming } from './event.js';
 import { serveBench } from './harness.js';
 
@@ -46,7 +47,7 @@ await serveBench({
 				heartbeatMs: rt.config.sseHeartbeatMs,
 				maxQueue: rt.config.sseMaxQueue
 			});
-			await setResponse(res, response);
+			await setResponse(res, forSetResponse(response));
 		} catch (error) {
 			console.error(error);
 			res.destroy();
