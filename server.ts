@@ -25,10 +25,11 @@ export async function main(): Promise<void> {
 	// Loading the handler runs SvelteKit's init hook, which starts the runtime with the app's own
 	// module copies; this file then picks that same runtime up from globalThis.
 	const handlerPath = './handler.js';
-	const { handler } = await import(/* @vite-ignore */ handlerPath);
+	const { handler, server } = await import(/* @vite-ignore */ handlerPath);
 	const rt = await initRuntime(config);
 	try {
-		await serve(rt, handler);
+		// scripts/adapter.js exports adapter-node's SvelteKit server: event streams are answered with it directly.
+		await serve(rt, handler, server && ((request, options) => server.respond(request, options)));
 	} catch (error) {
 		rt.log.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
 		process.exit(1);
