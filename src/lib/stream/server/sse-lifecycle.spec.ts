@@ -3,7 +3,7 @@ import { parseSse } from '../client/sse-parser';
 import { sse, type SseSource } from './sse';
 import type { SseMessage } from './sse-format';
 import { openStreams } from './sse-options';
-import { serve, serveLikeProduction, type TestServer } from './test-server';
+import { serve, serveAtNodeLevel, serveThroughSetResponse, type TestServer } from './test-server';
 import { TestSource } from './test-source';
 
 type Events = { note: string };
@@ -12,10 +12,11 @@ type Message = SseMessage<Events>;
 const HEARTBEAT_MS = 4321;
 const KEY = 'user:7';
 
-/** Both ways a response leaves: read as a web stream, and production's setResponse() of the EventStream itself. */
+/** The ways a response leaves: read as a web stream; read by setResponse() from the EventStream; written by the EventStream itself (production). */
 const SERVERS = [
 	['a web ReadableStream body', serve],
-	['production: setResponse() reads the EventStream itself', serveLikeProduction]
+	['setResponse() reading the EventStream', serveThroughSetResponse],
+	['the EventStream writing to the socket', serveAtNodeLevel]
 ] as const;
 let serveWith: typeof serve = serve;
 let server: TestServer;

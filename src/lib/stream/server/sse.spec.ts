@@ -7,15 +7,16 @@ import { configureSse, openStreams } from './sse-options';
 import { json } from './json';
 import { forSetResponse } from './sse-node';
 import { EventStream } from './sse-stream';
-import { serve, serveLikeProduction, type TestServer } from './test-server';
+import { serve, serveAtNodeLevel, serveThroughSetResponse, type TestServer } from './test-server';
 import { TestSource } from './test-source';
 
 type Events = { note: { text: string }; count: number };
 
-/** Both ways a response leaves: read as a web stream, and production's setResponse() of the EventStream itself. */
+/** The ways a response leaves: read as a web stream; read by setResponse() from the EventStream; written by the EventStream itself (production). */
 const SERVERS = [
 	['a web ReadableStream body', serve],
-	['production: setResponse() reads the EventStream itself', serveLikeProduction]
+	['setResponse() reading the EventStream', serveThroughSetResponse],
+	['the EventStream writing to the socket', serveAtNodeLevel]
 ] as const;
 let serveWith: typeof serve = serve;
 let server: TestServer | undefined;
@@ -185,7 +186,7 @@ describe.each(SERVERS)('sse over HTTP, %s', (_, how) => {
 });
 
 describe('forSetResponse', () => {
-	beforeAll(() => void (serveWith = serveLikeProduction));
+	beforeAll(() => void (serveWith = serveThroughSetResponse));
 
 	it('lets setResponse() read an sse() response from its EventStream, with no web stream; leaves other responses alone', async () => {
 		const seen: Response[] = [];
@@ -208,5 +209,26 @@ describe('forSetResponse', () => {
 		const response = await sse<Events>(new Request('http://x/'), async function* () {});
 		expect(await response.text()).toBe('retry: 3000\n\n');
 		expect(forSetResponse(response).body).toBeInstanceOf(ReadableStream);
+	});
+});
+
+describe('writeResponse', () => {
+	beforeAll(() => void (serveWith = serveAtNodeLevel));
+
+	it('has an sse() response written by its EventStream (its web body never read) and any other response through its body', async () => {
+		const seen: Response[] = [];
+		handle = async (request) => {
+			const response = request.url.endsWith('/json')
+				? json({ ok: true }, { status: 201, headers: { 'set-cookie': 'a=1' } })
+				: await sse<Events>(request, async function* () {
+						yield { id: '1', event: 'count', data: 1 };
+					});
+			seen.push(response);
+			return response;
+		};
+		expect(await (await fetch(server!.url)).text()).toBe('retry: 3000\n\nid: 1\nevent: count\ndata: 1\n\n');
+		const other = await fetch(`${server!.url}/json`);
+		expect([other.status, other.headers.get('set-cookie'), await other.json()]).toEqual([201, 'a=1', { ok: true }]);
+		expect(seen.map((response) => response.bodyUsed)).toEqual([false, true]);
 	});
 });

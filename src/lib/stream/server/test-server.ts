@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { getRequest, setResponse } from '@sveltejs/kit/node';
-import { forSetResponse } from './sse-node';
+import { forSetResponse, writeResponse } from './sse-node';
 
 /** A running test server. */
 export interface TestServer {
@@ -61,9 +61,13 @@ type Adapter = (req: IncomingMessage, res: ServerResponse, base: string, handler
 
 const webBody: Adapter = async (req, res, base, handler) => send(res, await handler(toRequest(req, res, base)));
 
-// What production does: adapter-node's getRequest/setResponse, with the hook's forSetResponse() between.
-const likeProduction: Adapter = async (req, res, base, handler) =>
+// adapter-node's getRequest/setResponse, with hooks.server.ts's forSetResponse() between (dev, and clients without Accept).
+const throughSetResponse: Adapter = async (req, res, base, handler) =>
 	setResponse(res, forSetResponse(await handler(await getRequest({ request: req, base }))));
+
+// What the production server does with event-stream requests (realtime/event-streams.ts): no signal, writeResponse().
+const atNodeLevel: Adapter = async (req, res, base, handler) =>
+	writeResponse(res, await handler(new Request(base + req.url, { headers: Object.entries(req.headers) as [string, string][] })));
 
 /**
  * Serves `handler` at 127.0.0.1 on a free port; the Request's signal aborts when the client goes
@@ -75,12 +79,21 @@ export function serve(handler: Handler): Promise<TestServer> {
 }
 
 /**
- * Serves `handler` the way production does (`getRequest`/`setResponse` of `@sveltejs/kit/node`
- * and forSetResponse(), as hooks.server.ts applies it): sse() responses skip the web stream.
- * @example const server = await serveLikeProduction((request) => sse(request, source));
+ * Serves `handler` through `getRequest`/`setResponse` of `@sveltejs/kit/node` and forSetResponse(),
+ * as adapter-node and Vite do with hooks.server.ts: sse() responses are read without a web stream.
+ * @example const server = await serveThroughSetResponse((request) => sse(request, source));
  */
-export function serveLikeProduction(handler: Handler): Promise<TestServer> {
-	return listen(handler, likeProduction);
+export function serveThroughSetResponse(handler: Handler): Promise<TestServer> {
+	return listen(handler, throughSetResponse);
+}
+
+/**
+ * Serves `handler` as the production server answers event-stream requests: a Request with no
+ * signal, and writeResponse(), which lets an sse() body write to the socket itself.
+ * @example const server = await serveAtNodeLevel((request) => sse(request, source));
+ */
+export function serveAtNodeLevel(handler: Handler): Promise<TestServer> {
+	return listen(handler, atNodeLevel);
 }
 
 async function listen(handler: Handler, adapter: Adapter): Promise<TestServer> {
