@@ -1,10 +1,10 @@
-// The app's real path: sse() over follow() over LocalBus (SQLite in a temp dir), one publish per broadcast.
-import { getRequest, setResponse } from '@sveltejs/kit/node';
+// The app's real path: the production server's event-stream path (answerEventStream), sse() over follow() over
+// LocalBus (SQLite in a temp dir), one publish per broadcast; SvelteKit's respond() (hooks, routing) is left out.
 import { follow } from '$lib/server/bus/follow';
+import { answerEventStream } from '$lib/server/realtime/event-streams';
 import { loadConfig } from '$lib/server/config';
 import { initRuntime } from '$lib/server/runtime';
 import { sse } from '$lib/stream/server';
-import { forSetResponse } from '$lib/stream/server/sse-node';
 import { EVENT_NAME, eventData, spacedFraming } from './event.js';
 import { serveBench } from './harness.js';
 
@@ -40,18 +40,16 @@ function counted(iterable) {
 }
 
 await serveBench({
-	async handle(req, res) {
-		try {
-			const request = await getRequest({ request: req, base: 'http://127.0.0.1' });
-			const response = await sse(request, async (ctx) => counted(await follow(TOPIC, ctx)), {
+	handle(req, res) {
+		const respond = (request) =>
+			sse(request, async (ctx) => counted(await follow(TOPIC, ctx)), {
 				heartbeatMs: rt.config.sseHeartbeatMs,
 				maxQueue: rt.config.sseMaxQueue
 			});
-			await setResponse(res, forSetResponse(response));
-		} catch (error) {
+		answerEventStream(respond, req, res).catch((error) => {
 			console.error(error);
 			res.destroy();
-		}
+		});
 	},
 	async broadcast(seq) {
 		const data = eventData(spacedFraming(`${TAG}.${seq}`));

@@ -1,7 +1,7 @@
-// Runnel's sse() behind SvelteKit's own node:http <-> Request/Response conversion, fed by an in-memory broadcast.
-import { getRequest, setResponse } from '@sveltejs/kit/node';
+// Runnel's sse() on the production server's event-stream path (answerEventStream, as serve() runs it for a
+// GET that accepts text/event-stream), fed by an in-memory broadcast; SvelteKit's respond() (hooks, routing) is left out.
+import { answerEventStream } from '$lib/server/realtime/event-streams';
 import { sse } from '$lib/stream/server';
-import { forSetResponse } from '$lib/stream/server/sse-node';
 import { Broadcast } from './broadcast.js';
 import { EVENT_NAME, eventData, spacedFraming } from './event.js';
 import { serveBench } from './harness.js';
@@ -9,14 +9,11 @@ import { serveBench } from './harness.js';
 const hub = new Broadcast();
 
 await serveBench({
-	async handle(req, res) {
-		try {
-			const request = await getRequest({ request: req, base: 'http://127.0.0.1' });
-			await setResponse(res, forSetResponse(await sse(request, () => hub.subscribe())));
-		} catch (error) {
+	handle(req, res) {
+		answerEventStream((request) => sse(request, () => hub.subscribe()), req, res).catch((error) => {
 			console.error(error);
 			res.destroy();
-		}
+		});
 	},
 	broadcast(seq) {
 		const id = String(seq);
