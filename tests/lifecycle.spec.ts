@@ -16,8 +16,9 @@ test('SIGTERM drains: open sockets and keep-alive connections close, exit 0 with
 	await new Promise((resolve) => socket.once('connect', () => resolve(null)));
 	const disconnected = new Promise((resolve) => socket.once('disconnect', resolve));
 	// With Accept: text/event-stream the server answers at the node level; without, through adapter-node.
+	const asked: HeadersInit[] = [{ cookie, accept: 'text/event-stream' }, { cookie }];
 	const streams = await Promise.all(
-		[{ cookie, accept: 'text/event-stream' }, { cookie }].map((headers) => fetch(`${app.url}/api/notifications/stream`, { headers }))
+		asked.map((headers) => fetch(`${app.url}/api/notifications/stream`, { headers }))
 	);
 	for (const stream of streams) expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
 	const streamTexts = Promise.all(streams.map((stream) => stream.text()));

@@ -1,6 +1,6 @@
 // Event-stream requests answered at the node level: SvelteKit still routes them (hooks, +server.ts),
 // but without adapter-node's Request/Response conversion, which keeps an AbortController, listeners,
-// a reader and a web stream per connection; sse()'s EventStream writes to the socket itself.
+// a reader and a web stream per connection; sse()'s SseStream writes to the socket itself.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeResponse } from '$lib/stream/server/sse-node';
 

@@ -12,11 +12,11 @@ type Message = SseMessage<Events>;
 const HEARTBEAT_MS = 4321;
 const KEY = 'user:7';
 
-/** The ways a response leaves: read as a web stream; read by setResponse() from the EventStream; written by the EventStream itself (production). */
+/** The ways a response leaves: read as a web stream; read by setResponse() from the SseStream; written by the SseStream itself (production). */
 const SERVERS = [
 	['a web ReadableStream body', serve],
-	['setResponse() reading the EventStream', serveThroughSetResponse],
-	['the EventStream writing to the socket', serveAtNodeLevel]
+	['setResponse() reading the SseStream', serveThroughSetResponse],
+	['the SseStream writing to the socket', serveAtNodeLevel]
 ] as const;
 let serveWith: typeof serve = serve;
 let server: TestServer;

@@ -1,27 +1,27 @@
-// The node paths of sse(): a server hands the EventStream behind a response to the socket itself.
+// The node paths of sse(): a server hands the SseStream behind a response to the socket itself.
 import type { ServerResponse } from 'node:http';
-import type { EventStream } from './sse-stream';
+import type { SseStream } from './sse-stream';
 
 // Symbol.for: the app's bundle and server.ts's bundle each hold a copy of this module.
 const STREAM = Symbol.for('runnel.sse.stream');
 
-type Marked = Response & { [STREAM]?: EventStream };
+type Marked = Response & { [STREAM]?: SseStream };
 
 /** Remembers on a response of sse() the stream behind its body. */
-export function markEventStream(response: Response, stream: EventStream): Response {
+export function markEventStream(response: Response, stream: SseStream): Response {
 	(response as Marked)[STREAM] = stream;
 	return response;
 }
 
-/** The EventStream behind a response of sse() whose body nobody has touched, else undefined. */
-function untouchedStream(response: Response): EventStream | undefined {
+/** The SseStream behind a response of sse() whose body nobody has touched, else undefined. */
+function untouchedStream(response: Response): SseStream | undefined {
 	const stream = (response as Marked)[STREAM];
 	return stream && !response.bodyUsed && !response.body?.locked ? stream : undefined;
 }
 
 /**
  * Lets `setResponse()` of `@sveltejs/kit/node` (adapter-node, and Vite in dev) read a response of
- * sse() straight from its EventStream: no web ReadableStream, reader or request-signal listener
+ * sse() straight from its SseStream: no web ReadableStream, reader or request-signal listener
  * stays behind per idle connection; setResponse cancels the stream when the socket closes. Any
  * other response, or one whose body was already touched, is returned as it is.
  * @example const response = await resolve(event); return forSetResponse(response);
@@ -35,8 +35,8 @@ export function forSetResponse(response: Response): Response {
 }
 
 /**
- * Writes a response to a node ServerResponse: a response of sse() by its EventStream itself
- * (EventStream.writeTo), anything else by reading its body, with backpressure. Resolves once the
+ * Writes a response to a node ServerResponse: a response of sse() by its SseStream itself
+ * (SseStream.writeTo), anything else by reading its body, with backpressure. Resolves once the
  * body is handed over (an event stream goes on in the background).
  * @example await writeResponse(res, await server.respond(request, options));
  */

@@ -3,8 +3,8 @@ import { formatComment, formatMessage, formatRetry } from './sse-format';
 /** One message of a source, before formatting. */
 type Message = { id?: string; event: string; data: unknown };
 
-/** What an EventStream needs: the source's iterator, timings and the signals that end it. */
-export interface EventStreamInit {
+/** What an SseStream needs: the source's iterator, timings and the signals that end it. */
+export interface SseStreamInit {
 	iterator: AsyncIterator<Message>;
 	retryMs: number;
 	heartbeatMs: number;
@@ -17,7 +17,7 @@ export interface EventStreamInit {
 	owner: StreamOwner;
 }
 
-/** The part of a node ServerResponse that EventStream.writeTo() uses. */
+/** The part of a node ServerResponse that SseStream.writeTo() uses. */
 export interface StreamSink {
 	readonly destroyed: boolean;
 	write(chunk: Uint8Array): boolean;
@@ -25,7 +25,7 @@ export interface StreamSink {
 	once(event: 'close' | 'drain', listener: () => void): unknown;
 }
 
-/** Who runs an EventStream: sse(), which frees the stream's slot and stops its source. */
+/** Who runs an SseStream: sse(), which frees the stream's slot and stops its source. */
 export interface StreamOwner {
 	/** Runs once when the stream ends, for whatever reason, before the iterator's return(). */
 	ended(): void;
@@ -62,13 +62,13 @@ function retryBlock(ms: number): string {
 
 // Streams grouped by heartbeat interval and by shutdown signal: one timer and one abort listener
 // for all of them, not one per connection.
-const beats = new Map<number, { timer: ReturnType<typeof setInterval>; streams: Set<EventStream> }>();
-const shutdowns = new Map<AbortSignal, { listener: () => void; streams: Set<EventStream> }>();
+const beats = new Map<number, { timer: ReturnType<typeof setInterval>; streams: Set<SseStream> }>();
+const shutdowns = new Map<AbortSignal, { listener: () => void; streams: Set<SseStream> }>();
 
-function joinBeats(ms: number, stream: EventStream): void {
+function joinBeats(ms: number, stream: SseStream): void {
 	let group = beats.get(ms);
 	if (!group) {
-		const streams = new Set<EventStream>();
+		const streams = new Set<SseStream>();
 		const timer = setInterval(() => streams.forEach((one) => one.beat()), ms);
 		timer.unref?.();
 		beats.set(ms, (group = { timer, streams }));
@@ -76,17 +76,17 @@ function joinBeats(ms: number, stream: EventStream): void {
 	group.streams.add(stream);
 }
 
-function leaveBeats(ms: number, stream: EventStream): void {
+function leaveBeats(ms: number, stream: SseStream): void {
 	const group = beats.get(ms);
 	if (!group?.streams.delete(stream) || group.streams.size > 0) return;
 	clearInterval(group.timer);
 	beats.delete(ms);
 }
 
-function joinShutdown(signal: AbortSignal, stream: EventStream): void {
+function joinShutdown(signal: AbortSignal, stream: SseStream): void {
 	let group = shutdowns.get(signal);
 	if (!group) {
-		const streams = new Set<EventStream>();
+		const streams = new Set<SseStream>();
 		const listener = () => [...streams].forEach((one) => one.shutDown());
 		signal.addEventListener('abort', listener, { once: true });
 		shutdowns.set(signal, (group = { listener, streams }));
@@ -94,7 +94,7 @@ function joinShutdown(signal: AbortSignal, stream: EventStream): void {
 	group.streams.add(stream);
 }
 
-function leaveShutdown(signal: AbortSignal, stream: EventStream): void {
+function leaveShutdown(signal: AbortSignal, stream: SseStream): void {
 	const group = shutdowns.get(signal);
 	if (!group?.streams.delete(stream) || group.streams.size > 0) return;
 	signal.removeEventListener('abort', group.listener);
@@ -103,9 +103,9 @@ function leaveShutdown(signal: AbortSignal, stream: EventStream): void {
 
 // Streams with a waiting read and new messages are flushed together once per turn, so all that a
 // source had ready leaves in one write.
-const dirty = new Set<EventStream>();
+const dirty = new Set<SseStream>();
 let flushScheduled = false;
-function scheduleFlush(stream: EventStream): void {
+function scheduleFlush(stream: SseStream): void {
 	dirty.add(stream);
 	if (flushScheduled) return;
 	flushScheduled = true;
@@ -122,9 +122,9 @@ function scheduleFlush(stream: EventStream): void {
  * it: the source is consumed eagerly into a bounded queue of formatted blocks, encoded when read.
  * A client that falls more than maxQueue messages behind has its stream ended, to resume by
  * Last-Event-ID. toReadableStream() wraps it for consumers that need a real ReadableStream.
- * @example const body = new EventStream({ iterator, retryMs: 3000, heartbeatMs: 15000, maxQueue: 1000, signal, owner });
+ * @example const body = new SseStream({ iterator, retryMs: 3000, heartbeatMs: 15000, maxQueue: 1000, signal, owner });
  */
-export class EventStream {
+export class SseStream {
 	#iterator: AsyncIterator<Message>;
 	#heartbeatMs: number;
 	#maxQueue: number;
@@ -146,7 +146,7 @@ export class EventStream {
 	/** The sink's buffer is full: nothing is written until it drains. */
 	#blocked = false;
 
-	constructor(init: EventStreamInit) {
+	constructor(init: SseStreamInit) {
 		const { signal, shutdown } = init;
 		this.#iterator = init.iterator;
 		this.#heartbeatMs = init.heartbeatMs;

@@ -6,17 +6,17 @@ import type { SseMessage } from './sse-format';
 import { configureSse, openStreams } from './sse-options';
 import { json } from './json';
 import { forSetResponse } from './sse-node';
-import { EventStream } from './sse-stream';
+import { SseStream } from './sse-stream';
 import { serve, serveAtNodeLevel, serveThroughSetResponse, type TestServer } from './test-server';
 import { TestSource } from './test-source';
 
 type Events = { note: { text: string }; count: number };
 
-/** The ways a response leaves: read as a web stream; read by setResponse() from the EventStream; written by the EventStream itself (production). */
+/** The ways a response leaves: read as a web stream; read by setResponse() from the SseStream; written by the SseStream itself (production). */
 const SERVERS = [
 	['a web ReadableStream body', serve],
-	['setResponse() reading the EventStream', serveThroughSetResponse],
-	['the EventStream writing to the socket', serveAtNodeLevel]
+	['setResponse() reading the SseStream', serveThroughSetResponse],
+	['the SseStream writing to the socket', serveAtNodeLevel]
 ] as const;
 let serveWith: typeof serve = serve;
 let server: TestServer | undefined;
@@ -188,7 +188,7 @@ describe.each(SERVERS)('sse over HTTP, %s', (_, how) => {
 describe('forSetResponse', () => {
 	beforeAll(() => void (serveWith = serveThroughSetResponse));
 
-	it('lets setResponse() read an sse() response from its EventStream, with no web stream; leaves other responses alone', async () => {
+	it('lets setResponse() read an sse() response from its SseStream, with no web stream; leaves other responses alone', async () => {
 		const seen: Response[] = [];
 		handle = async (request) => {
 			const response = request.url.endsWith('/json')
@@ -201,7 +201,7 @@ describe('forSetResponse', () => {
 		};
 		expect(await (await fetch(server!.url)).text()).toBe('retry: 3000\n\nid: 1\nevent: count\ndata: 1\n\n');
 		expect(await (await fetch(`${server!.url}/json`)).json()).toEqual({ ok: true });
-		expect(seen[0].body).toBeInstanceOf(EventStream);
+		expect(seen[0].body).toBeInstanceOf(SseStream);
 		expect(seen[1].body).toBeInstanceOf(ReadableStream);
 	});
 
@@ -215,7 +215,7 @@ describe('forSetResponse', () => {
 describe('writeResponse', () => {
 	beforeAll(() => void (serveWith = serveAtNodeLevel));
 
-	it('has an sse() response written by its EventStream (its web body never read) and any other response through its body', async () => {
+	it('has an sse() response written by its SseStream (its web body never read) and any other response through its body', async () => {
 		const seen: Response[] = [];
 		handle = async (request) => {
 			const response = request.url.endsWith('/json')

@@ -2,7 +2,7 @@ import { errorResponse, startFailure, streamErrorMessage } from './errors';
 import { formatMessage, type SseMessage } from './sse-format';
 import { acquireSlot, releaseSlot, resolveOptions, type SseOptions } from './sse-options';
 import { markEventStream } from './sse-node';
-import { EventStream, type StreamOwner } from './sse-stream';
+import { SseStream, type StreamOwner } from './sse-stream';
 import type { EventsResponse } from './types';
 
 /** What a source gets: where the client left off (`Last-Event-ID`) and a signal that aborts when the stream ends. */
@@ -21,7 +21,7 @@ export type SseSource<E extends Record<string, unknown>> = (
 ) => AsyncIterable<SseMessage<E>> | null | Promise<AsyncIterable<SseMessage<E>> | null>;
 
 /**
- * A source's context, and the owner of its EventStream: aborts the signal and frees the stream's
+ * A source's context, and the owner of its SseStream: aborts the signal and frees the stream's
  * slot when the stream ends. The AbortSignal is made only if the source asks for it (each costs
  * about 1 KB per connection).
  */
@@ -92,7 +92,7 @@ export async function sse<E extends Record<string, unknown>>(
 		context.ended();
 		return startFailure(error, onError) as EventsResponse<E>;
 	}
-	const stream = new EventStream({
+	const stream = new SseStream({
 		iterator,
 		retryMs: settings.retryMs,
 		heartbeatMs: settings.heartbeatMs,
