@@ -1,4 +1,5 @@
 import { formatComment, formatMessage, formatRetry } from './sse-format';
+import { encode, encoder, type SharedStream, joinBeats, joinShutdown, leaveBeats, leaveShutdown, retryBlock, scheduleFlush, unscheduleFlush } from './sse-shared';
 
 /** One message of a source, before formatting. */
 type Message = { id?: string; event: string; data: unknown };
@@ -38,85 +39,6 @@ const SHUTDOWN_RETRY_MS = 1000;
 const YIELD_AT = 16;
 const DONE: ReadableStreamReadDoneResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
 
-
-// One encoder for every stream, and the last encoding reused: a broadcast writes the same text to
-// every client in a turn. The bytes are never mutated after they are handed out.
-const encoder = new TextEncoder();
-let lastText = '';
-let lastBytes = encoder.encode('');
-function encode(text: string): Uint8Array {
-	if (text !== lastText) {
-		lastText = text;
-		lastBytes = encoder.encode(text);
-	}
-	return lastBytes;
-}
-
-// The `retry:` block of each interval, shared by every stream that starts with it.
-const retryBlocks = new Map<number, string>();
-function retryBlock(ms: number): string {
-	let block = retryBlocks.get(ms);
-	if (block === undefined) retryBlocks.set(ms, (block = formatRetry(ms)));
-	return block;
-}
-
-// Streams grouped by heartbeat interval and by shutdown signal: one timer and one abort listener
-// for all of them, not one per connection.
-const beats = new Map<number, { timer: ReturnType<typeof setInterval>; streams: Set<SseStream> }>();
-const shutdowns = new Map<AbortSignal, { listener: () => void; streams: Set<SseStream> }>();
-
-function joinBeats(ms: number, stream: SseStream): void {
-	let group = beats.get(ms);
-	if (!group) {
-		const streams = new Set<SseStream>();
-		const timer = setInterval(() => streams.forEach((one) => one.beat()), ms);
-		timer.unref?.();
-		beats.set(ms, (group = { timer, streams }));
-	}
-	group.streams.add(stream);
-}
-
-function leaveBeats(ms: number, stream: SseStream): void {
-	const group = beats.get(ms);
-	if (!group?.streams.delete(stream) || group.streams.size > 0) return;
-	clearInterval(group.timer);
-	beats.delete(ms);
-}
-
-function joinShutdown(signal: AbortSignal, stream: SseStream): void {
-	let group = shutdowns.get(signal);
-	if (!group) {
-		const streams = new Set<SseStream>();
-		const listener = () => [...streams].forEach((one) => one.shutDown());
-		signal.addEventListener('abort', listener, { once: true });
-		shutdowns.set(signal, (group = { listener, streams }));
-	}
-	group.streams.add(stream);
-}
-
-function leaveShutdown(signal: AbortSignal, stream: SseStream): void {
-	const group = shutdowns.get(signal);
-	if (!group?.streams.delete(stream) || group.streams.size > 0) return;
-	signal.removeEventListener('abort', group.listener);
-	shutdowns.delete(signal);
-}
-
-// Streams with a waiting read and new messages are flushed together once per turn, so all that a
-// source had ready leaves in one write.
-const dirty = new Set<SseStream>();
-let flushScheduled = false;
-function scheduleFlush(stream: SseStream): void {
-	dirty.add(stream);
-	if (flushScheduled) return;
-	flushScheduled = true;
-	setImmediate(() => {
-		flushScheduled = false;
-		const due = [...dirty];
-		dirty.clear();
-		for (const one of due) one.flush();
-	});
-}
-
 /**
  * The body of an SSE response as a pull reader (`read()`, `cancel()`), with no web stream behind
  * it: the source is consumed eagerly into a bounded queue of formatted blocks, encoded when read.
@@ -124,7 +46,7 @@ function scheduleFlush(stream: SseStream): void {
  * Last-Event-ID. toReadableStream() wraps it for consumers that need a real ReadableStream.
  * @example const body = new SseStream({ iterator, retryMs: 3000, heartbeatMs: 15000, maxQueue: 1000, signal, owner });
  */
-export class SseStream {
+export class SseStream implements SharedStream {
 	#iterator: AsyncIterator<Message>;
 	#heartbeatMs: number;
 	#maxQueue: number;
@@ -315,7 +237,7 @@ export class SseStream {
 		leaveBeats(this.#heartbeatMs, this);
 		this.detachSignal();
 		if (this.#shutdown) leaveShutdown(this.#shutdown, this);
-		dirty.delete(this);
+		unscheduleFlush(this);
 		this.#owner.ended();
 		try {
 			void Promise.resolve(this.#iterator.return?.()).catch(() => {});
