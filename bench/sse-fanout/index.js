@@ -163,7 +163,9 @@ async function measure(contender, pin) {
 
 		return {
 			name: contender.name,
-			rssPerConnKB: (idle.rss - before.rss) / CLIENTS / 1024,
+			// RSS outside the young generation, whose resident share swings by up to 32 MB with GC timing.
+			rssPerConnKB: (idle.rss - idle.young - (before.rss - before.young)) / CLIENTS / 1024,
+			youngPerConnKB: (idle.young - before.young) / CLIENTS / 1024,
 			heapPerConnKB: (idle.heapUsed + idle.external - before.heapUsed - before.external) / CLIENTS / 1024,
 			p50Ms: pacedResult.latency.p50,
 			p99Ms: pacedResult.latency.p99,
@@ -189,7 +191,7 @@ async function measure(contender, pin) {
 }
 
 function table(rows) {
-	const head = ['server', 'deliveries/s', '±', 'p50 ms', 'p99 ms', 'max ms', 'RSS KB/conn', 'heap KB/conn', 'B/event', 'srv CPU', 'load CPU', 'other CPU', 'complete'];
+	const head = ['server', 'deliveries/s', '±', 'p50 ms', 'p99 ms', 'max ms', 'RSS KB/conn', 'young KB/conn', 'heap KB/conn', 'B/event', 'srv CPU', 'load CPU', 'other CPU', 'complete'];
 	const body = rows.map((r) => [
 		r.name,
 		Math.round(r.deliveriesPerSec).toLocaleString('en-US'),
@@ -198,6 +200,7 @@ function table(rows) {
 		r.p99Ms.toFixed(2),
 		r.maxMs.toFixed(2),
 		r.rssPerConnKB.toFixed(1),
+		r.youngPerConnKB.toFixed(1),
 		r.heapPerConnKB.toFixed(1),
 		r.bytesPerEvent.toFixed(0),
 		`${Math.round(r.serverCpu * 100)}%`,
