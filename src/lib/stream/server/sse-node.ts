@@ -54,7 +54,7 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
 	try {
 		for (let result = await reader.read(); !result.done; result = await reader.read()) {
 			if (res.destroyed) break;
-			if (!res.write(result.value)) await new Promise((resolve) => (res.destroyed ? resolve(undefined) : res.once('drain', resolve).once('close', resolve)));
+			if (!res.write(result.value)) await drained(res);
 		}
 		res.end();
 	} catch (error) {
@@ -62,4 +62,16 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
 	} finally {
 		res.off('close', cancel);
 	}
+}
+
+/** Resolves when `res` drains or closes, leaving no listener behind. */
+function drained(res: ServerResponse): Promise<void> {
+	return new Promise((resolve) => {
+		if (res.destroyed) return resolve();
+		const done = () => {
+			res.off('drain', done).off('close', done);
+			resolve();
+		};
+		res.on('drain', done).on('close', done);
+	});
 }
