@@ -1,5 +1,6 @@
 // What all the event streams of a process share: the last encoding, the retry blocks, one timer per
 // heartbeat interval, one listener on the shutdown signal and one flush per turn of the event loop.
+import { AsyncResource } from 'node:async_hooks';
 import { formatRetry } from './sse-format';
 
 /** A stream as the shared timers and flush see it. */
@@ -11,6 +12,9 @@ export interface SharedStream {
 	/** Hands over what is queued. */
 	flush(): void;
 }
+
+// Made when this module loads (at server start, through hooks.server.ts), outside any request.
+const detached = new AsyncResource('RunnelEventStreams');
 
 // One encoder for every stream, and the last encoding reused: a broadcast writes the same text to
 // every client in a turn. The bytes are never mutated after they are handed out.
@@ -46,7 +50,8 @@ export function joinBeats(ms: number, stream: SharedStream): void {
 	let group = beats.get(ms);
 	if (!group) {
 		const streams = new Set<SharedStream>();
-		const timer = setInterval(() => streams.forEach((one) => one.beat()), ms);
+		// Made outside the request at hand, which it would otherwise keep alive (see outsideRequest).
+		const timer = detached.runInAsyncScope(() => setInterval(() => streams.forEach((one) => one.beat()), ms));
 		timer.unref?.();
 		beats.set(ms, (group = { timer, streams }));
 	}
@@ -102,4 +107,14 @@ export function scheduleFlush(stream: SharedStream): void {
 /** Takes `stream` off the next flush (it ended). */
 export function unscheduleFlush(stream: SharedStream): void {
 	dirty.delete(stream);
+}
+
+
+/**
+ * Runs `start` outside the current request's async context. A promise made inside it keeps that
+ * context alive (SvelteKit's AsyncLocalStorage store: the whole RequestEvent, about 10 KB) for as
+ * long as it is pending, and an idle stream's pending `next()` is pending for hours.
+ */
+export function outsideRequest(start: () => void): void {
+	detached.runInAsyncScope(start);
 }

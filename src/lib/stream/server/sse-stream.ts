@@ -1,5 +1,5 @@
 import { formatComment, formatMessage, formatRetry } from './sse-format';
-import { encode, encoder, type SharedStream, joinBeats, joinShutdown, leaveBeats, leaveShutdown, retryBlock, scheduleFlush, unscheduleFlush } from './sse-shared';
+import { encode, encoder, joinBeats, joinShutdown, leaveBeats, leaveShutdown, outsideRequest, retryBlock, scheduleFlush, unscheduleFlush, type SharedStream } from './sse-shared';
 
 /** One message of a source, before formatting. */
 type Message = { id?: string; event: string; data: unknown };
@@ -83,7 +83,7 @@ export class SseStream implements SharedStream {
 			signal.addEventListener('abort', this);
 			if (shutdown) joinShutdown(shutdown, this);
 			joinBeats(init.heartbeatMs, this);
-			this.#pull();
+			outsideRequest(() => this.#pull());
 		}
 	}
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpError } from '$lib/server/errors';
 import { parseSse } from '../client/sse-parser';
@@ -168,6 +169,20 @@ describe.each(SERVERS)('sse over HTTP, %s', (_, how) => {
 			);
 		}
 		expect(errors).toHaveLength(2);
+	});
+
+	it("pulls the source outside the request's async context, which an idle stream would keep alive", async () => {
+		const requestStore = new AsyncLocalStorage<{ request: Request }>();
+		const seen: unknown[] = [];
+		handle = (request) =>
+			requestStore.run({ request }, () =>
+				sse<Events>(request, async function* () {
+					seen.push(requestStore.getStore());
+					yield { event: 'count', data: 1 };
+				})
+			);
+		expect(await (await fetch(server!.url)).text()).toBe('retry: 3000\n\nevent: count\ndata: 1\n\n');
+		expect(seen).toEqual([undefined]);
 	});
 
 	it('uses configureSse defaults under per-call options, and extra headers', async () => {
