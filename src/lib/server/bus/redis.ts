@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../log';
+import { redisConnection } from '../redis-connection';
 import { compareStreamIds, field, isStreamId, publicId } from './redis-ids';
 import { PUBLISH, TRIM_STREAM } from './redis-scripts';
 import { Subscription } from './subscription';
@@ -38,7 +39,6 @@ const TRIM_INTERVAL_MS = 60_000;
 const RETRY_MS = 500;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const retry = (times: number) => Math.min(100 * times, 2000);
 
 /**
  * The bus of several processes: each topic is a Redis stream, ids are stream ids, so a client
@@ -160,20 +160,7 @@ export class RedisBus implements Bus {
 	}
 
 	#connect(name: string, options: { maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis {
-		// RESP2: replies keep their classic shapes (XREAD as [key, entries] pairs).
-		const connection = new Redis(this.#options.url, { connectionName: name, retryStrategy: retry, protocol: 2, ...options });
-		let down = false;
-		const lost = (err?: unknown) => {
-			if (!down && !this.#closed) this.#options.log?.warn({ err }, `redis connection ${name} lost: reconnecting`);
-			down = true;
-		};
-		connection.on('error', lost);
-		connection.on('reconnecting', () => lost());
-		connection.on('ready', () => {
-			if (down) this.#options.log?.info(`redis connection ${name} is back`);
-			down = false;
-		});
-		return connection;
+		return redisConnection(this.#options.url, name, { log: this.#options.log, options, quiet: () => this.#closed });
 	}
 
 	/** The stream's last-generated id ("0-0" for a stream that does not exist). */
