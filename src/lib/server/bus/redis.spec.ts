@@ -90,6 +90,17 @@ suite(title, () => {
 		expect(warnings.some((w) => /lost: reconnecting|reader failed/.test(w))).toBe(true);
 	});
 
+	it('answers too-old for a position its stream lost with the data of Redis, even once new events follow', async () => {
+		const bus = start();
+		const kept = await bus.publish('lost', { type: 't', data: 1 });
+		await bus.publish('lost', { type: 't', data: 2 });
+		// What a Redis restarted without persistence looks like: the stream is gone, then starts again.
+		await (admin ??= new Redis(redis!.url)).del(`${redis!.prefix}bus:lost`);
+		await bus.publish('lost', { type: 't', data: 3 });
+		await expect(take(bus.subscribe('lost', { after: kept }), 1)).rejects.toMatchObject({ name: 'ReplayError', reason: 'too-old' });
+		expect((await take(bus.subscribe('lost', { after: '0' }), 1))[0].data).toBe(3);
+	});
+
 	it('rejects a publish when Redis stays unreachable, instead of hanging', async () => {
 		const bus = new RedisBus({ url: 'redis://127.0.0.1:1', prefix: redis!.prefix, retentionCount: 10, retentionAgeMs: 1000, log });
 		try {

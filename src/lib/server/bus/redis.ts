@@ -252,11 +252,16 @@ export class RedisBus implements Bus {
 		const key = this.#key(topic);
 		let last = after === '0' ? '0-0' : after;
 		for (let first = true; ; first = false) {
-			const results = await this.#cmd.multi().call('XINFO', 'STREAM', key).xrange(key, `(${last}`, '+', 'COUNT', REPLAY_BATCH).exec();
+			const results = await this.#cmd
+				.multi()
+				.call('XINFO', 'STREAM', key)
+				.xrange(key, `(${last}`, '+', 'COUNT', REPLAY_BATCH)
+				.xrange(key, last, last)
+				.exec();
 			if (!results) throw new Error('bus replay transaction was aborted');
-			const [[infoError, info], [rangeError, range]] = results;
+			const [[infoError, info], [rangeError, range], [ownError, own]] = results;
 			if (infoError && !/no such key/i.test(String(infoError))) throw infoError;
-			if (rangeError) throw rangeError;
+			if (rangeError || ownError) throw rangeError ?? ownError;
 			const lastId = info ? String(field(info, 'last-generated-id')) : '0-0';
 			const deleted = info ? String(field(info, 'max-deleted-entry-id') ?? '0-0') : '0-0';
 			if (first && compareStreamIds(last, lastId) > 0) {
@@ -264,6 +269,12 @@ export class RedisBus implements Bus {
 			}
 			if (compareStreamIds(last, deleted) < 0) {
 				throw new ReplayError('too-old', `events after ${after} on ${topic} are no longer retained`);
+			}
+			// Only trimming removes entries (and it moves max-deleted-entry-id): a position past that
+			// mark that is not in the stream was lost with Redis's data (a restart without persistence),
+			// and so may be what followed it.
+			if (first && last !== '0-0' && compareStreamIds(last, deleted) > 0 && (own as Entry[]).length === 0) {
+				throw new ReplayError('too-old', `event ${after} is no longer in ${topic}: its history was lost`);
 			}
 			if (first) sub.skipThrough(last);
 			const entries = range as Entry[];
