@@ -1,5 +1,6 @@
 import { RateLimiter } from '../accounts/rate-limit';
 import { runtime, type Runtime } from '../runtime';
+import type { RedisPresence } from './presence-redis';
 
 /** What chat keeps in memory per running instance. */
 export interface ChatState {
@@ -13,6 +14,8 @@ export interface ChatState {
 	sends: RateLimiter;
 	/** Per `user:room`, when their last typing signal went out. */
 	typing: Map<string, number>;
+	/** With REDIS_URL: who is online on every instance (presence.share()). */
+	presence?: RedisPresence;
 }
 
 // On globalThis, one per runtime: the SvelteKit bundle (file shares) and server.ts (sockets) each

@@ -61,8 +61,9 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 
 /**
  * Puts Socket.IO on the Redis Streams adapter: broadcasts, room operations (sign-out closing a
- * session's sockets) and connection state recovery reach every instance. Its stream, channels and
- * session keys live under REDIS_PREFIX; closing the server closes its connections.
+ * session's sockets) and connection state recovery reach every instance; chat presence is shared
+ * too. Its stream, channels and session keys live under REDIS_PREFIX; closing the server closes its
+ * connections.
  */
 function useRedis(io: RealtimeServer, rt: Runtime, url: string): void {
 	const prefix = `${rt.config.redisPrefix}socket.io`;
@@ -70,9 +71,12 @@ function useRedis(io: RealtimeServer, rt: Runtime, url: string): void {
 	// Commands wait out a short outage instead of failing: a broadcast sent meanwhile goes out after it.
 	const redis = redisConnection(url, `runnel-sio-${process.pid}`, { log: rt.log, options: { maxRetriesPerRequest: null }, quiet: () => closed });
 	io.adapter(createAdapter(redis, { streamName: prefix, channelPrefix: prefix, sessionKeyPrefix: `${prefix}:session:`, onlyPlaintext: true }));
+	chat.sharePresence(rt);
 	const close = io.close.bind(io);
 	io.close = async (callback) => {
 		closed = true;
+		// Before the sockets close: this instance's users are then announced offline by another one, unless they come to it.
+		await chat.unsharePresence(rt);
 		await close();
 		redis.disconnect();
 		callback?.();
