@@ -57,14 +57,24 @@ function redisFor(dataDir: string): TestRedis | undefined {
 	return redis;
 }
 
+/** A PostgreSQL database and a Redis key prefix several instances share (tests/cluster.spec.ts); its owner drops them. */
+export interface SharedStore {
+	databaseUrl: string;
+	redisUrl: string;
+	redisPrefix: string;
+}
+
 /**
  * Starts `node build/server.js` with PORT=0 and waits for its "listening" line.
  * @example const app = await startServer(); await fetch(app.url); await app.stop();
  */
-export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<AppServer> {
+export async function startServer(
+	options: { dataDir?: string; env?: Record<string, string>; shared?: SharedStore } = {}
+): Promise<AppServer> {
 	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'runnel-e2e-'));
-	const database = await databaseFor(dataDir);
-	const redis = redisFor(dataDir);
+	// A shared store belongs to the caller, who drops it; otherwise this DATA_DIR's own (cluster mode).
+	const database = options.shared ? undefined : await databaseFor(dataDir);
+	const redis = options.shared ? undefined : redisFor(dataDir);
 	const env: NodeJS.ProcessEnv = {
 		...process.env,
 		PORT: '0',
@@ -75,6 +85,7 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
 		ANALYTICS_SEED_DAYS: '7',
 		...database?.env,
 		...(redis && { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix }),
+		...(options.shared && { DATABASE_URL: options.shared.databaseUrl, REDIS_URL: options.shared.redisUrl, REDIS_PREFIX: options.shared.redisPrefix }),
 		...options.env
 	};
 	const child = spawn(process.execPath, [ENTRY], {
