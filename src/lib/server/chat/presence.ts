@@ -93,7 +93,15 @@ export function share(rt: Runtime): void {
 		graceMs: OFFLINE_GRACE_MS,
 		log: rt.log,
 		local: () => state.sockets,
-		onGone: (userIds) => announceByIds(userIds, false),
+		// Their clients are probably on their way to this or another instance: the same grace as a cut.
+		onGone: (userIds) => {
+			const timer = setTimeout(async () => {
+				const back = (await state.presence?.online(userIds, false)) ?? new Set();
+				const gone = userIds.filter((id) => !back.has(id) && !state.sockets.has(id) && !state.leaving.has(id));
+				if (gone.length) announceByIds(gone, false);
+			}, OFFLINE_GRACE_MS);
+			timer.unref();
+		},
 		onRestored: (userIds) => announceByIds(userIds, true)
 	});
 }
