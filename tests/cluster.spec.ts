@@ -118,6 +118,17 @@ test('a chat across instances: messages, typing and who is online go both ways',
 		const live = roomLines(side.heard, roomId).filter((m) => m.id > before);
 		expect([...live].sort((x, y) => x.id - y.id)).toEqual(stored.slice(before));
 	}
+
+	// A send retried through the other instance while the first is under way is stored once, and both get it.
+	const anaOnB = await socketOf(b.url, ana);
+	for (let i = 0; i < 10; i++) {
+		const payload = { roomId, clientId: `twice-${i}`, text: `twice ${i}` };
+		const replies = await Promise.all([must(onA.socket, 'message:send', payload), must(anaOnB.socket, 'message:send', payload)]);
+		expect(replies[0].message).toEqual(replies[1].message);
+		expect(replies.filter((r) => r.duplicate)).toHaveLength(1);
+	}
+	const twice = (await history(onB.socket, roomId)).filter((m) => m.text.startsWith('twice '));
+	expect(twice.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `twice ${i}`));
 });
 
 async function browserPerson(browser: Browser, url: string, prefix: string) {

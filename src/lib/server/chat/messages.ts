@@ -93,7 +93,12 @@ export function post(input: NewMessage): Promise<{ message: ChatMessage; duplica
 				return next;
 			});
 		} catch (error) {
-			if (clientId !== null && /unique/i.test(String(error))) throw new ChatError('This clientId was already used for another message.');
+			if (clientId !== null && /unique/i.test(String(error))) {
+				// The same send through another instance got there first (a client retrying after a failover).
+				const stored = input.author && (await selectMessages().where('c.user_id', '=', input.author.id).where('c.client_id', '=', clientId).executeTakeFirst());
+				if (stored && stored.room_id === input.roomId) return { message: view(stored), duplicate: true };
+				throw new ChatError('This clientId was already used for another message.');
+			}
 			throw error;
 		}
 		const message = view({
