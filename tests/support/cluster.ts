@@ -11,11 +11,17 @@ import type { ChatSocket } from './chat';
 import { call, follow, freePort, type Seen } from './clients';
 import { runName, startServer, type AppServer } from './server';
 
-/** Why the cluster suite would not run here, or null when it can. */
-export const clusterUnavailable = (): string | null =>
-	!process.env.TEST_DATABASE_URL?.trim() || !process.env.TEST_REDIS_URL?.trim()
-		? 'cluster tests need TEST_DATABASE_URL and TEST_REDIS_URL (two instances share PostgreSQL and Redis): skipped'
-		: null;
+/**
+ * Why the cluster suite would not run here, or null when it can: it needs PostgreSQL and Redis, and
+ * runs once, in the cluster-mode pass of `npm test` (its servers ignore E2E_STORE anyway).
+ */
+export function clusterUnavailable(): string | null {
+	if (!process.env.TEST_DATABASE_URL?.trim() || !process.env.TEST_REDIS_URL?.trim()) {
+		return 'cluster tests need TEST_DATABASE_URL and TEST_REDIS_URL (two instances share PostgreSQL and Redis): skipped';
+	}
+	if (process.env.E2E_STORE !== 'postgres') return 'cluster tests run in the cluster-mode pass (E2E_STORE=postgres): skipped here';
+	return null;
+}
 
 /** Two production instances on one PostgreSQL database and one Redis key prefix. */
 export interface Cluster {
