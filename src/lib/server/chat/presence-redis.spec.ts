@@ -1,6 +1,6 @@
 // The shared presence on a real Redis: two "instances" on one prefix (skipped without TEST_REDIS_URL).
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { testRedis } from '../testing/redis';
+import { dropKeys, testRedis } from '../testing/redis';
 import { HEARTBEAT_MS, RedisPresence } from './presence-redis';
 
 const redis = testRedis('presence');
@@ -16,12 +16,21 @@ afterAll(async () => {
 function instance() {
 	const local = new Map<number, number>();
 	const gone: number[] = [];
-	const presence = new RedisPresence({ url: redis!.url, prefix: redis!.prefix, graceMs: 300, log, local: () => local, onGone: (ids) => gone.push(...ids), onRestored: () => {} });
-	return { local, gone, presence };
+	const restored: number[] = [];
+	const presence = new RedisPresence({
+		url: redis!.url,
+		prefix: redis!.prefix,
+		graceMs: 300,
+		log,
+		local: () => local,
+		onGone: (ids) => gone.push(...ids),
+		onRestored: (ids) => restored.push(...ids)
+	});
+	return { local, gone, restored, presence };
 }
 
 suite(title, () => {
-	it('sees users of the other instance, counts a short move as no news, and reports those a stopped instance leaves', async () => {
+	it('sees users of the other instance, counts a short move as no news, reports those a stopped instance leaves, and writes itself back after Redis lost its data', async () => {
 		const one = instance();
 		const two = instance();
 		try {
@@ -43,6 +52,11 @@ suite(title, () => {
 			await one.presence.close();
 			await vi.waitFor(() => expect(two.gone).toEqual([4]), { timeout: HEARTBEAT_MS * 2, interval: 50 });
 			expect(await two.presence.online([1, 2, 4], false)).toEqual(new Set([1]));
+			// Redis loses everything (a restart without persistence): the next heartbeat writes the counts back.
+			await dropKeys(redis!.url, redis!.prefix);
+			expect(await two.presence.online([1], false)).toEqual(new Set());
+			await vi.waitFor(async () => expect(await two.presence.online([1], false)).toEqual(new Set([1])), { timeout: HEARTBEAT_MS * 2, interval: 50 });
+			expect(two.restored).toEqual([1]);
 		} finally {
 			await one.presence.close();
 			await two.presence.close();

@@ -7,6 +7,8 @@ import { redisConnection } from '../redis-connection';
 export const HEARTBEAT_MS = 3000;
 /** …and how long after its last word it counts as gone (its users then go offline unless they are elsewhere). */
 export const ALIVE_MS = 10_000;
+/** Every this many heartbeats an instance writes its counts whole, so a change lost in a Redis hiccup is mended. */
+const REWRITE_EVERY = 10;
 
 // Keys under `<prefix>presence:`: `instances` (a set of instance ids), `alive:<instance>` (expires),
 // `sockets:<instance>` (a hash: user id -> sockets there), `leaving:<user>` (expires after the grace).
@@ -73,6 +75,7 @@ export class RedisPresence {
 	#redis: PresenceRedis;
 	#key: (name: string) => string;
 	#timer: ReturnType<typeof setInterval>;
+	#beats = 0;
 	#closed = false;
 
 	constructor(options: RedisPresenceOptions) {
@@ -145,20 +148,22 @@ export class RedisPresence {
 				.sadd(this.#key('instances'), this.id)
 				.set(this.#key(`alive:${this.id}`), '1', 'PX', ALIVE_MS)
 				.exec();
-			if (replies?.[0]?.[1] === 1) await this.#restore();
+			const lost = replies?.[0]?.[1] === 1;
+			if (lost || ++this.#beats % REWRITE_EVERY === 0) await this.#rewrite(lost);
 			await this.#sweep();
 		} catch (error) {
 			this.#options.log.debug({ err: error }, 'chat presence: heartbeat failed');
 		}
 	}
 
-	async #restore(): Promise<void> {
+	/** Writes this instance's counts whole; `lost`: Redis had none of them (its users are announced again). */
+	async #rewrite(lost: boolean): Promise<void> {
 		const local = [...this.#options.local()];
 		const key = this.#key(`sockets:${this.id}`);
 		const write = this.#redis.multi().del(key);
 		if (local.length) write.hset(key, Object.fromEntries(local.map(([user, count]) => [String(user), String(count)])));
 		await write.exec();
-		if (local.length) this.#options.onRestored(local.map(([user]) => user));
+		if (lost && local.length) this.#options.onRestored(local.map(([user]) => user));
 	}
 
 	/** Takes over instances whose alive key expired (one taker each, by SREM) and reports their users who are nowhere now. */
