@@ -63,7 +63,9 @@ export class RedisBus implements Bus {
 	constructor(options: RedisBusOptions) {
 		this.#options = { maxBuffer: 10_000, now: Date.now, blockMs: 2000, ...options };
 		const name = options.name ?? `runnel-bus-${process.pid}`;
-		this.#cmd = this.#connect(`${name}:cmd`, { maxRetriesPerRequest: 2, commandTimeout: 10_000 });
+		// Six reconnect attempts (about 2 s): a publish rides out a Redis restart instead of failing (its
+		// event would then be stored nowhere a stream could replay it from); past that it fails.
+		this.#cmd = this.#connect(`${name}:cmd`, { maxRetriesPerRequest: 6, commandTimeout: 10_000 });
 		this.#cmd.defineCommand('busPublish', { numberOfKeys: 1, lua: PUBLISH });
 		this.#cmd.defineCommand('busTrim', { numberOfKeys: 1, lua: TRIM_STREAM });
 		// The reader's XREAD waits out an outage and is sent again on reconnect.
