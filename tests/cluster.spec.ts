@@ -1,4 +1,5 @@
 import { expect, test, type Browser } from '@playwright/test';
+import { ALIVE_MS, HEARTBEAT_MS } from '../src/lib/server/chat/presence-redis';
 import type { ChatMessage } from '../src/lib/shared/chat';
 import { chatSocket, connected, must, type ChatSocket } from './support/chat';
 import { call, follow, signUp, until } from './support/clients';
@@ -11,9 +12,10 @@ import { uniqueName } from './support/fixtures';
 const reason = clusterUnavailable();
 test.skip(reason !== null, reason ?? '');
 
-/** The presence grace (chat/presence.ts) and how long a dead instance's users still count (chat/presence-redis.ts), with room to spare. */
+/** The presence grace (OFFLINE_GRACE_MS in chat/presence.ts), with room to spare. */
 const OFFLINE_WAIT = 2500 + 2000;
-const DEAD_INSTANCE_WAIT = 10_000 + 3000 + 2500 + 4000;
+/** Until a dead instance's users are announced offline: it counts as gone, another's heartbeat notices, then the grace. */
+const DEAD_INSTANCE_WAIT = ALIVE_MS + HEARTBEAT_MS + OFFLINE_WAIT + 2000;
 
 /** Traffic is spread out a little so that the failure lands in the middle of it. */
 const PACE_MS = 40;
@@ -328,10 +330,10 @@ test('Redis restarted empty mid-run: no instance crashes; streams and chats catc
 		expect(away.duplicates()).toEqual([]);
 		away.close();
 
-		const history_ = await history(onB.socket, roomId);
-		expectOneClean(history_.filter((m) => m.text !== 'end'), { ana: 20, bob: 30 });
+		const messages = await history(onB.socket, roomId);
+		expectOneClean(messages.filter((m) => m.text !== 'end'), { ana: 20, bob: 30 });
 		expect(anaLog.failure).toBeNull();
-		expect(anaLog.list).toEqual(history_);
+		expect(anaLog.list).toEqual(messages);
 
 		// Who is online was written back: each side still sees the other.
 		await expect.poll(() => onlineIn(onA.socket, roomId)).toEqual({ ana: true, bob: true });
