@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testDatabase, type TestDatabase } from '../../src/lib/server/testing/database';
-import { testRedis, type TestRedis } from '../../src/lib/server/testing/redis';
 
 /** A production Runnel server started for one test on a fresh DATA_DIR and a free port. */
 export interface AppServer {
@@ -31,8 +30,9 @@ process.once('exit', () => {
 export const runName = () => `e2e_${process.env.E2E_RUN_ID ?? 'run'}`;
 
 /**
- * In PostgreSQL mode (E2E_STORE=postgres with TEST_DATABASE_URL) each DATA_DIR gets a fresh database
- * of its own, kept for a restart on the same DATA_DIR; tests/support/teardown.ts drops them all.
+ * In cluster mode (E2E_STORE=postgres with TEST_DATABASE_URL, and TEST_REDIS_URL) each DATA_DIR
+ * gets a fresh database and Redis key prefix of its own, kept for a restart on the same DATA_DIR;
+ * tests/support/teardown.ts drops what a test left.
  */
 const databases = new Map<string, Promise<TestDatabase>>();
 function databaseFor(dataDir: string): Promise<TestDatabase> | undefined {
@@ -43,28 +43,12 @@ function databaseFor(dataDir: string): Promise<TestDatabase> | undefined {
 }
 
 /**
- * In cluster mode (E2E_STORE=postgres with TEST_REDIS_URL too) each DATA_DIR also gets a Redis key
- * prefix of its own for the bus and Socket.IO's adapter, kept for a restart; teardown.ts deletes them.
- */
-const prefixes = new Map<string, TestRedis>();
-function redisFor(dataDir: string): TestRedis | undefined {
-	if (process.env.E2E_STORE !== 'postgres') return undefined;
-	let redis = prefixes.get(dataDir);
-	if (!redis) {
-		redis = testRedis(runName()) ?? undefined;
-		if (redis) prefixes.set(dataDir, redis);
-	}
-	return redis;
-}
-
-/**
  * Starts `node build/server.js` with PORT=0 and waits for its "listening" line.
  * @example const app = await startServer(); await fetch(app.url); await app.stop();
  */
 export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<AppServer> {
 	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'runnel-e2e-'));
 	const database = await databaseFor(dataDir);
-	const redis = redisFor(dataDir);
 	const env: NodeJS.ProcessEnv = {
 		...process.env,
 		PORT: '0',
@@ -74,7 +58,6 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
 		ANALYTICS_SEED_EVENTS: '20000',
 		ANALYTICS_SEED_DAYS: '7',
 		...database?.env,
-		...(redis && { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix }),
 		...options.env
 	};
 	const child = spawn(process.execPath, [ENTRY], {
@@ -117,9 +100,7 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
 			if (!options.dataDir) {
 				rmSync(dataDir, { recursive: true, force: true });
 				databases.delete(dataDir);
-				prefixes.delete(dataDir);
 				await database?.drop();
-				await redis?.drop();
 			}
 			return code;
 		}
