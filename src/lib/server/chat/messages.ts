@@ -17,8 +17,8 @@ export interface NewMessage {
 	body: string;
 	clientId?: string | null;
 	fileId?: string | null;
-	/** Runs in the room's line just before storing (not for a duplicate): throw to refuse. */
-	admit?: () => void;
+	/** Runs in the room's line just before storing (not for a duplicate): throw (or reject) to refuse. */
+	admit?: () => void | Promise<void>;
 }
 
 function selectMessages() {
@@ -65,7 +65,7 @@ export function post(input: NewMessage): Promise<{ message: ChatMessage; duplica
 			if (stored && stored.room_id !== input.roomId) throw new ChatError('This clientId was already used for a message in another room.');
 			if (stored) return { message: view(stored), duplicate: true };
 		}
-		input.admit?.();
+		await input.admit?.();
 		const created = Date.now();
 		let seq: number;
 		try {
@@ -127,12 +127,9 @@ export async function send(user: ChatUser, input: unknown): Promise<{ message: C
 	const clientId = validate.clientId(raw.clientId);
 	const text = validate.text(raw.text);
 	const room = await access.member(user.id, roomId);
-	const admit = () => {
-		const { sends } = chatState();
-		const key = String(user.id);
-		const wait = sends.retryAfter(key);
+	const admit = async () => {
+		const wait = await chatState().sends.take(String(user.id));
 		if (wait > 0) throw new ChatError(`You are sending too fast: wait ${Math.ceil(wait / 1000)} s and try again.`, wait);
-		sends.hit(key);
 	};
 	const result = await post({ roomId, author: user, kind: 'text', body: text, clientId, admit });
 	if (!result.duplicate) {
