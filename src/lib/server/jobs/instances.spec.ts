@@ -136,6 +136,8 @@ suite(title, () => {
 		expect(await table.requestCancel(db, id, Date.now())).toBe(true);
 		await until(async () => (await table.stateOf(db, id)) !== 'running', 5000);
 		expect(await jobs.get(ana, String(id))).toMatchObject({ state: 'cancelled', attempts: 1 });
+		// `completed` goes out just after the row changes.
+		await until(async () => (await lastEvent(id))?.type === 'completed', 3000);
 		expect(await lastEvent(id)).toMatchObject({ type: 'completed', data: { state: 'cancelled' } });
 	});
 

@@ -51,16 +51,19 @@ describe('LocalUploadLocks', () => {
 		await next!();
 	});
 
-	it('keeps a lock while its holder writes, and frees it when the holder dies', async () => {
+	it('keeps a lock while its holder writes, and hands it over at once when the holder dies', async () => {
 		const dying = connect();
 		const holder = locks(dying, 300);
-		const other = locks(connect(), 300);
+		const other = locks(connect(), 60_000);
 		expect(await holder.tryLock('u2')).not.toBeNull();
 		await new Promise((resolve) => setTimeout(resolve, 700)); // renewed every 100 ms
 		expect(await other.tryLock('u2')).toBeNull();
-		dying.disconnect(); // no more renewals, no release
-		await new Promise((resolve) => setTimeout(resolve, 400));
-		expect(await other.tryLock('u2')).not.toBeNull();
+		dying.disconnect(); // as when its instance is killed: no renewal, no release, its connection gone
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		const release = await other.tryLock('u2');
+		expect(release).not.toBeNull();
+		expect(await locks().tryLock('u2')).toBeNull(); // the new holder is alive
+		await release!();
 	});
 
 	it('refuses the chunk with 503 when Redis is unreachable', async () => {
