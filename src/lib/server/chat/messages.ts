@@ -17,7 +17,7 @@ export interface NewMessage {
 	body: string;
 	clientId?: string | null;
 	fileId?: string | null;
-	/** Runs in the room's line just before storing (not for a duplicate): throw to refuse. */
+	/** Runs in the room's line just before storing (not for a duplicate): throw (or reject) to refuse. */
 	admit?: () => void | Promise<void>;
 }
 
@@ -215,12 +215,9 @@ export async function send(user: ChatUser, input: unknown): Promise<Posted> {
 	const clientId = validate.clientId(raw.clientId);
 	const text = validate.text(raw.text);
 	const room = await access.member(user.id, roomId);
-	const admit = () => {
-		const { sends } = chatState();
-		const key = String(user.id);
-		const wait = sends.retryAfter(key);
+	const admit = async () => {
+		const wait = await chatState().sends.take(String(user.id));
 		if (wait > 0) throw new ChatError(`You are sending too fast: wait ${Math.ceil(wait / 1000)} s and try again.`, wait);
-		sends.hit(key);
 	};
 	const result = await post({ roomId, author: user, kind: 'text', body: text, clientId, admit });
 	if (!result.duplicate) {
