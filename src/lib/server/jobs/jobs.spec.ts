@@ -59,10 +59,14 @@ async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Prom
 /** Every event of a job's topic so far (replayed from the start). */
 async function eventsOf(jobId: number): Promise<BusEvent[]> {
 	const { bus } = runtime();
-	const head = Number(await bus.head(topic(jobId)));
+	// The last id so far: a sequence number on the embedded bus, a stream id on Redis ("0" when none).
+	const head = await bus.head(topic(jobId));
 	const seen: BusEvent[] = [];
-	if (head === 0) return seen;
-	for await (const event of bus.subscribe(topic(jobId), { after: '0' })) if (seen.push(event) >= head) break;
+	if (head === '0') return seen;
+	for await (const event of bus.subscribe(topic(jobId), { after: '0' })) {
+		seen.push(event);
+		if (event.id === head) break;
+	}
 	return seen;
 }
 
