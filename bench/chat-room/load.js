@@ -21,13 +21,14 @@ function onMessage(message) {
 }
 
 answer({
+	/** Connects every client to `port`, or to its own `client.port` (bench/cluster spreads them over instances). */
 	async connect({ port, clients }) {
 		let failed = 0;
 		sockets = await Promise.all(
 			clients.map(
 				(client) =>
 					new Promise((resolve) => {
-						const socket = io(`http://127.0.0.1:${port}`, {
+						const socket = io(`http://127.0.0.1:${client.port ?? port}`, {
 							transports: ['websocket'],
 							reconnection: false,
 							auth: client.auth ?? {},
