@@ -1,6 +1,7 @@
-// Two production instances behind nginx (deploy/nginx.conf), sharing one PostgreSQL database and
-// one Redis prefix: people on different instances chat through the proxy, and notifications reach them.
+// Two production instances behind nginx (deploy/nginx.conf), sharing one PostgreSQL database, one Redis
+// prefix and one DATA_DIR: people on different instances chat, get notified and share files through the proxy.
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,9 +43,11 @@ test.describe(`two instances behind nginx${missing ? ` (skipped: ${missing})` : 
 		const port = await freePort();
 		// What README.md's deployment section sets: the public origin and the client address from nginx.
 		const env = { ORIGIN: `http://127.0.0.1:${port}`, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1', DEMO_DATA: 'false' };
-		// One at a time: the first runs the migrations.
+		// One at a time: the first runs the migrations. One DATA_DIR, as README.md says: stored files
+		// are read by whichever instance a download reaches.
+		const dataDir = join(dir, 'data');
 		for (let i = 0; i < 2; i++) {
-			const instance = await startServer({ shared, env });
+			const instance = await startServer({ shared, env, dataDir });
 			cleanup.push(() => instance.stop());
 			instances.push(instance);
 		}
@@ -66,6 +69,14 @@ test.describe(`two instances behind nginx${missing ? ` (skipped: ${missing})` : 
 		return lines.flatMap((line) => {
 			const match = pattern.exec(line);
 			return match ? [`${match[1]} ${match[2]}`] : [];
+		});
+	}
+
+	/** Waits until nginx has logged each of `expected` (`status port`) for `method uri` from `client`: it logs once a request ends. */
+	async function expectLogged(method: string, uri: string, client: string, expected: string[]) {
+		const has = () => expected.every((line) => routed(method, uri, client).includes(line));
+		await until(has, 5000, `nginx to log ${method} ${uri}`).catch(() => {
+			throw new Error(`expected nginx to log ${JSON.stringify(expected)} for ${method} ${uri} from ${client}, it logged ${JSON.stringify(routed(method, uri, client))}`);
 		});
 	}
 
@@ -170,14 +181,60 @@ test.describe(`two instances behind nginx${missing ? ` (skipped: ${missing})` : 
 
 		await ana.context.close();
 		await bo.context.close();
-		// nginx logs a WebSocket or an event stream when it ends: each went to its person's instance.
+		// Each WebSocket and event stream went to its person's instance.
 		const [first, second] = instances.map((i) => String(i.port));
-		const logged = (uri: string, address: string, expected: string) =>
-			until(() => routed('GET', uri, address).includes(expected), 5000, `nginx to log ${uri} for ${address}`).catch(() => {
-				throw new Error(`expected "GET ${uri} ${expected}" for ${address}, nginx logged ${JSON.stringify(routed('GET', uri, address))}`);
-			});
-		await logged('/socket.io/', ana.address, `101 ${first}`);
-		await logged('/socket.io/', bo.address, `101 ${second}`);
-		await logged('/api/notifications/stream', bo.address, `200 ${second}`);
+		await expectLogged('GET', '/socket.io/', ana.address, [`101 ${first}`]);
+		await expectLogged('GET', '/socket.io/', bo.address, [`101 ${second}`]);
+		await expectLogged('GET', '/api/notifications/stream', bo.address, [`200 ${second}`]);
+	});
+
+	/** Signs up through nginx as a client at `address`; the session cookie. */
+	async function signUpAt(address: string): Promise<string> {
+		const response = await fetch(`${proxy.url}/api/auth/signup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+			body: JSON.stringify({ name: uniqueName('files'), password: 'password-123' })
+		});
+		expect(response.status).toBe(201);
+		return /runnel_session=[^;]+/.exec(response.headers.get('set-cookie')!)![0];
+	}
+
+	test('a file uploaded through one instance downloads, whole and by range, through the other', async () => {
+		const [anaAddress, boAddress] = await addressesOnBothInstances();
+		const as = (address: string, cookie: string, headers: Record<string, string> = {}) => ({ 'x-forwarded-for': address, cookie, ...headers });
+		const [ana, bo] = [await signUpAt(anaAddress), await signUpAt(boAddress)];
+		// One chunk larger than nginx's default 1 MB body limit: client_max_body_size lets it through.
+		const bytes = randomBytes(1536 * 1024);
+		const sha256 = createHash('sha256').update(bytes).digest();
+		const created = await fetch(`${proxy.url}/api/uploads`, {
+			method: 'POST',
+			headers: as(anaAddress, ana, { 'content-type': 'application/json' }),
+			body: JSON.stringify({ name: 'report.bin', size: bytes.length, sha256: sha256.toString('hex') })
+		});
+		expect(created.status).toBe(201);
+		const { id } = await created.json();
+		const done = await fetch(`${proxy.url}/api/uploads/${id}`, {
+			method: 'PATCH',
+			headers: as(anaAddress, ana, { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0', 'upload-checksum': `sha256 ${sha256.toString('base64')}` }),
+			body: new Uint8Array(bytes)
+		});
+		expect(done.status, await done.clone().text()).toBe(201);
+		const { file } = await done.json();
+		const shared = await fetch(`${proxy.url}/api/files/${file.id}/visibility`, {
+			method: 'POST',
+			headers: as(anaAddress, ana, { 'content-type': 'application/json' }),
+			body: JSON.stringify({ public: true })
+		});
+		expect(shared.status).toBe(200);
+
+		const whole = await fetch(`${proxy.url}/api/files/${file.id}/download`, { headers: as(boAddress, bo) });
+		expect(whole.status).toBe(200);
+		expect(createHash('sha256').update(Buffer.from(await whole.arrayBuffer())).digest('hex')).toBe(sha256.toString('hex'));
+		const part = await fetch(`${proxy.url}/api/files/${file.id}/download`, { headers: as(boAddress, bo, { range: 'bytes=1000000-1000099' }) });
+		expect(part.status).toBe(206);
+		expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(1000000, 1000100))).toBe(true);
+		const [first, second] = instances.map((i) => String(i.port));
+		await expectLogged('PATCH', `/api/uploads/${id}`, anaAddress, [`201 ${first}`]);
+		await expectLogged('GET', `/api/files/${file.id}/download`, boAddress, [`200 ${second}`, `206 ${second}`]);
 	});
 });
