@@ -21,6 +21,7 @@ function onMessage(message) {
 }
 
 answer({
+	/** Connects every client to `port`, or to its own `client.port` (bench/cluster spreads them over instances). */
 	async connect({ port, clients }) {
 		let failed = 0;
 		let reason = null;
@@ -28,7 +29,7 @@ answer({
 			clients.map(
 				(client) =>
 					new Promise((resolve) => {
-						const socket = io(`http://127.0.0.1:${port}`, {
+						const socket = io(`http://127.0.0.1:${client.port ?? port}`, {
 							transports: ['websocket'],
 							reconnection: false,
 							// A thousand handshakes at once (the memory reading) can take a while on one core.

@@ -42,13 +42,24 @@ function databaseFor(dataDir: string): Promise<TestDatabase> | undefined {
 	return database;
 }
 
+/** One PostgreSQL database and Redis prefix for several servers (a cluster); the caller makes and drops them. */
+export interface SharedStore {
+	databaseUrl: string;
+	redisUrl: string;
+	redisPrefix: string;
+}
+
 /**
- * Starts `node build/server.js` with PORT=0 and waits for its "listening" line.
+ * Starts `node build/server.js` with PORT=0 and waits for its "listening" line. With `shared`, the
+ * server uses that database and Redis prefix instead of any of its own.
  * @example const app = await startServer(); await fetch(app.url); await app.stop();
  */
-export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<AppServer> {
+export async function startServer(options: { dataDir?: string; env?: Record<string, string>; shared?: SharedStore } = {}): Promise<AppServer> {
 	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'runnel-e2e-'));
-	const database = await databaseFor(dataDir);
+	const { shared } = options;
+	const database = shared
+		? { env: { DATABASE_URL: shared.databaseUrl, REDIS_URL: shared.redisUrl, REDIS_PREFIX: shared.redisPrefix }, drop: async () => {} }
+		: await databaseFor(dataDir);
 	const env: NodeJS.ProcessEnv = {
 		...process.env,
 		PORT: '0',
