@@ -101,7 +101,12 @@ for (const [size, viewport] of Object.entries(SIZES)) {
 			ana.volatile.emit('typing:start', { roomId: general.id });
 			await expect(page.getByTestId('typing')).toHaveText('ana is typing…');
 			await expect(page.getByTestId('message')).toHaveCount(5);
-			// The mention's toast would cover the composer in the picture.
+			// The mention's toast sits under the header, clear of the composer.
+			const toast = page.getByRole('status').filter({ has: page.getByRole('button', { name: 'Dismiss' }) });
+			await expect(toast).toBeVisible();
+			const [toastBox, composerBox] = [await toast.boundingBox(), await composer.boundingBox()];
+			expect(toastBox!.y + toastBox!.height, 'the toast ends above the composer').toBeLessThan(composerBox!.y);
+			await page.screenshot({ path: `${DIR}/chat-toast-${size}.png` });
 			await page.getByRole('button', { name: 'Dismiss' }).click();
 			await page.screenshot({ path: `${DIR}/chat-${size}.png` });
 			if (size === 'phone') {

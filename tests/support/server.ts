@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testDatabase, type TestDatabase } from '../../src/lib/server/testing/database';
-import { testRedis, type TestRedis } from '../../src/lib/server/testing/redis';
 
 /** A production Runnel server started for one test on a fresh DATA_DIR and a free port. */
 export interface AppServer {
@@ -31,8 +30,9 @@ process.once('exit', () => {
 export const runName = () => `e2e_${process.env.E2E_RUN_ID ?? 'run'}`;
 
 /**
- * In PostgreSQL mode (E2E_STORE=postgres with TEST_DATABASE_URL) each DATA_DIR gets a fresh database
- * of its own, kept for a restart on the same DATA_DIR; tests/support/teardown.ts drops them all.
+ * In cluster mode (E2E_STORE=postgres with TEST_DATABASE_URL, and TEST_REDIS_URL) each DATA_DIR
+ * gets a fresh database and Redis key prefix of its own, kept for a restart on the same DATA_DIR;
+ * tests/support/teardown.ts drops what a test left.
  */
 const databases = new Map<string, Promise<TestDatabase>>();
 function databaseFor(dataDir: string): Promise<TestDatabase> | undefined {
@@ -42,22 +42,7 @@ function databaseFor(dataDir: string): Promise<TestDatabase> | undefined {
 	return database;
 }
 
-/**
- * In cluster mode (E2E_STORE=postgres with TEST_REDIS_URL too) each DATA_DIR also gets a Redis key
- * prefix of its own for the bus and Socket.IO's adapter, kept for a restart; teardown.ts deletes them.
- */
-const prefixes = new Map<string, TestRedis>();
-function redisFor(dataDir: string): TestRedis | undefined {
-	if (process.env.E2E_STORE !== 'postgres') return undefined;
-	let redis = prefixes.get(dataDir);
-	if (!redis) {
-		redis = testRedis(runName()) ?? undefined;
-		if (redis) prefixes.set(dataDir, redis);
-	}
-	return redis;
-}
-
-/** A PostgreSQL database and a Redis key prefix several instances share (tests/cluster.spec.ts); its owner drops them. */
+/** One PostgreSQL database and Redis prefix for several servers (a cluster); the caller makes and drops them. */
 export interface SharedStore {
 	databaseUrl: string;
 	redisUrl: string;
@@ -65,16 +50,16 @@ export interface SharedStore {
 }
 
 /**
- * Starts `node build/server.js` with PORT=0 and waits for its "listening" line.
+ * Starts `node build/server.js` with PORT=0 and waits for its "listening" line. With `shared`, the
+ * server uses that database and Redis prefix instead of any of its own.
  * @example const app = await startServer(); await fetch(app.url); await app.stop();
  */
-export async function startServer(
-	options: { dataDir?: string; env?: Record<string, string>; shared?: SharedStore } = {}
-): Promise<AppServer> {
+export async function startServer(options: { dataDir?: string; env?: Record<string, string>; shared?: SharedStore } = {}): Promise<AppServer> {
 	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'runnel-e2e-'));
-	// A shared store belongs to the caller, who drops it; otherwise this DATA_DIR's own (cluster mode).
-	const database = options.shared ? undefined : await databaseFor(dataDir);
-	const redis = options.shared ? undefined : redisFor(dataDir);
+	const { shared } = options;
+	const database = shared
+		? { env: { DATABASE_URL: shared.databaseUrl, REDIS_URL: shared.redisUrl, REDIS_PREFIX: shared.redisPrefix }, drop: async () => {} }
+		: await databaseFor(dataDir);
 	const env: NodeJS.ProcessEnv = {
 		...process.env,
 		PORT: '0',
@@ -84,8 +69,6 @@ export async function startServer(
 		ANALYTICS_SEED_EVENTS: '20000',
 		ANALYTICS_SEED_DAYS: '7',
 		...database?.env,
-		...(redis && { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix }),
-		...(options.shared && { DATABASE_URL: options.shared.databaseUrl, REDIS_URL: options.shared.redisUrl, REDIS_PREFIX: options.shared.redisPrefix }),
 		...options.env
 	};
 	const child = spawn(process.execPath, [ENTRY], {
@@ -128,9 +111,7 @@ export async function startServer(
 			if (!options.dataDir) {
 				rmSync(dataDir, { recursive: true, force: true });
 				databases.delete(dataDir);
-				prefixes.delete(dataDir);
 				await database?.drop();
-				await redis?.drop();
 			}
 			return code;
 		}

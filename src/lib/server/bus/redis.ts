@@ -37,6 +37,8 @@ const REPLAY_BATCH = 500;
 const READ_BATCH = 500;
 const TRIM_INTERVAL_MS = 60_000;
 const RETRY_MS = 500;
+/** Clock difference between instances that the fell-behind check allows for (ms). */
+const CLOCK_SLACK_MS = 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -44,7 +46,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * The bus of several processes: each topic is a Redis stream, ids are stream ids, so a client
  * resumes on whichever instance it reaches. One blocking reader connection per process reads every
  * topic with local subscribers and fans out in memory; a lost connection is logged and retried,
- * and the reader resumes from the last id it saw per topic.
+ * and the reader resumes from the last id it saw per topic (or, when retention dropped events it
+ * had not read, fails that topic's subscribers with ReplayError). Every instance trims: on publish
+ * by count, and on its own timer by age.
  * @example const bus = new RedisBus({ url: 'redis://127.0.0.1:6379', prefix: 'runnel:', retentionCount: 1000, retentionAgeMs: 3600_000 });
  */
 export class RedisBus implements Bus {
@@ -220,7 +224,7 @@ export class RedisBus implements Bus {
 					...topics.map(([topic]) => this.#key(topic)),
 					...topics.map(([, cursor]) => cursor.id)
 				)) as [string, Entry[]][] | null;
-				for (const [key, entries] of reply ?? []) this.#deliver(key.slice(this.#key('').length), entries);
+				for (const [key, entries] of reply ?? []) await this.#deliver(key.slice(this.#key('').length), entries);
 			} catch (error) {
 				if (this.#closed) break;
 				this.#warn('bus reader failed: retrying')(error);
@@ -229,16 +233,45 @@ export class RedisBus implements Bus {
 		}
 	}
 
-	#deliver(topic: string, entries: Entry[]): void {
-
+	// Fans a read out to the topic's subscribers; when retention dropped events this reader had not
+	// read yet (it fell behind), they get ReplayError('too-old') instead: a reset, never a silent gap.
+	async #deliver(topic: string, entries: Entry[]): Promise<void> {
 		const cursor = this.#cursors.get(topic);
 		if (!cursor?.id) return;
+		if (this.#mayHaveMissed(cursor.id, entries.length) && (await this.#trimmedAfter(topic, cursor.id))) {
+			if (this.#cursors.get(topic) !== cursor) return;
+			this.#options.log?.warn({ topic }, 'bus reader fell behind retention: its subscribers are told to reset');
+			const error = new ReplayError('too-old', `events on ${topic} after ${publicId(cursor.id)} were trimmed before this instance read them`);
+			for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.fail(error);
+			this.#cursors.delete(topic);
+			return;
+		}
 		for (const entry of entries) {
 			if (compareStreamIds(entry[0], cursor.id) <= 0) continue;
 			cursor.id = entry[0];
 			const event = this.#event(topic, entry);
 			for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.push(event);
 		}
+	}
+
+	/**
+	 * Whether trimming can have dropped entries after `cursor` before this read: only when the read
+	 * is as long as what count trimming keeps (or a full batch), or the cursor is as old as age
+	 * trimming reaches. Otherwise the read holds everything after the cursor, with no extra call.
+	 */
+	#mayHaveMissed(cursor: string, read: number): boolean {
+		const { retentionCount, retentionAgeMs, now } = this.#options;
+		if (read >= Math.min(READ_BATCH, retentionCount)) return true;
+		return Number(cursor.slice(0, cursor.indexOf('-'))) < now() - retentionAgeMs + CLOCK_SLACK_MS;
+	}
+
+	/** Whether the stream has dropped an entry newer than `id` (its max-deleted-entry-id is past it). */
+	async #trimmedAfter(topic: string, id: string): Promise<boolean> {
+		const info = await this.#cmd.call('XINFO', 'STREAM', this.#key(topic)).catch((error: unknown) => {
+			if (/no such key/i.test(String(error))) return null;
+			throw error;
+		});
+		return info !== null && compareStreamIds(String(field(info, 'max-deleted-entry-id') ?? '0-0'), id) > 0;
 	}
 
 	#event(topic: string, [id, fields]: Entry): BusEvent {

@@ -125,6 +125,37 @@ describe('rooms and messages', () => {
 		expect(people[0].lines(roomId).map((m) => m.id)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
 	});
 
+	it('stores the posts of one turn together, in order: retries answered, refusals refused, ids consecutive', async () => {
+		const [ana, bo] = [await person('turn'), await person('turn')];
+		const roomId = await room(ana, 'one-turn');
+		await bo.call('room:join', { roomId });
+		await until(() => ana.lines(roomId).length === 1, 'the join line');
+		let admitted = 0;
+		const admit = () => {
+			if (++admitted > 4) throw new chat.ChatError('Enough for now.');
+		};
+		const post = (clientId: string) => chat.messages.post({ roomId, author: ana.user, kind: 'text', body: clientId, clientId, admit });
+		// All in one turn: the first schedules the room's write, the rest join it.
+		const calls = ['a', 'b', 'b', 'c', 'd', 'e', 'f'].map((clientId) => post(clientId).then((r) => ({ clientId, ...r }), (e: Error) => ({ clientId, error: e.message })));
+		const results = await Promise.all(calls);
+		expect(results).toEqual([
+			{ clientId: 'a', duplicate: false, message: expect.objectContaining({ id: 2, text: 'a' }) },
+			{ clientId: 'b', duplicate: false, message: expect.objectContaining({ id: 3, text: 'b' }) },
+			{ clientId: 'b', duplicate: true, message: expect.objectContaining({ id: 3, text: 'b' }) },
+			{ clientId: 'c', duplicate: false, message: expect.objectContaining({ id: 4, text: 'c' }) },
+			{ clientId: 'd', duplicate: false, message: expect.objectContaining({ id: 5, text: 'd' }) },
+			{ clientId: 'e', error: 'Enough for now.' },
+			{ clientId: 'f', error: 'Enough for now.' }
+		]);
+		// Everyone gets each stored message once, in id order; a retry of one stored earlier is answered from the store.
+		await until(() => bo.lines(roomId).length === 5, 'the four messages');
+		expect(bo.lines(roomId).map((m) => `${m.id}:${m.text}`)).toEqual(['1:' + `${bo.user.name} joined`, '2:a', '3:b', '4:c', '5:d']);
+		expect(await post('c')).toMatchObject({ duplicate: true, message: { id: 4 } });
+		const stored = await runtime().store.db.selectFrom('chat_messages').select(['seq', 'client_id']).where('room_id', '=', roomId).orderBy('seq').execute();
+		expect(stored.map((r) => `${r.seq}:${r.client_id}`)).toEqual(['1:null', '2:a', '3:b', '4:c', '5:d']);
+		expect(admitted).toBe(6);
+	});
+
 	it('pages history by id: the newest, before an id, after an id', async () => {
 		const ana = await person('hist');
 		const roomId = await room(ana, 'history');
