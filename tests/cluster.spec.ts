@@ -1,6 +1,6 @@
 import { expect, test, type Browser } from '@playwright/test';
 import { ALIVE_MS, HEARTBEAT_MS } from '../src/lib/server/chat/presence-redis';
-import type { ChatMessage } from '../src/lib/shared/chat';
+import type { ChatMessage, PresenceChange } from '../src/lib/shared/chat';
 import { chatSocket, connected, must, type ChatSocket } from './support/chat';
 import { call, follow, signUp, until } from './support/clients';
 import { clusterUnavailable, NotificationView, ownRedis, RoomLog, sendAll, startCluster, type Cluster } from './support/cluster';
@@ -41,7 +41,7 @@ async function socketOf(url: string, cookie: string, options: Parameters<typeof 
 
 type Heard = Awaited<ReturnType<typeof socketOf>>['heard'];
 const presence = (heard: Heard, userName: string, online: boolean) =>
-	heard.some((h) => h.event === 'presence:changed' && (h.data.user as { name: string }).name === userName && h.data.online === online);
+	heard.some((h) => h.event === 'presence:changed' && (h.data.changes as PresenceChange[]).some((c) => c.user.name === userName && c.online === online));
 const roomLines = (heard: Heard, roomId: number) =>
 	heard.filter((h) => h.event === 'message:new' && h.data.roomId === roomId).map((h) => h.data as unknown as ChatMessage);
 

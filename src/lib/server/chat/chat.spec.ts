@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '$lib/shared/chat';
+import type { ChatMessage, PresenceChange } from '$lib/shared/chat';
 import type { ClientToServerEvents, ServerToClientEvents } from '$lib/shared/socket-events';
 import * as accounts from '../accounts';
 import { loadConfig } from '../config';
@@ -66,6 +66,9 @@ async function person(prefix: string) {
 }
 
 type Person = Awaited<ReturnType<typeof person>>;
+
+/** Every presence change a person heard, in order. */
+const changes = (p: Person) => p.seen.filter((s) => s.event === 'presence:changed').flatMap((s) => (s.data as { changes: PresenceChange[] }).changes);
 
 async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
 	const deadline = Date.now() + ms;
@@ -260,9 +263,23 @@ describe('leaving, closing, presence, typing, limits', () => {
 		const members = await ana.call<{ members: { id: number; online: boolean }[] }>('members:list', { roomId });
 		expect(members.members.map((m) => m.online)).toEqual([true, true]);
 		bo.socket.close();
-		await until(() => ana.seen.some((s) => s.event === 'presence:changed' && (s.data as { online: boolean }).online === false), 'offline', OFFLINE_GRACE_MS + 2000);
+		await until(() => changes(ana).some((c) => c.user.id === bo.user.id && !c.online), 'offline', OFFLINE_GRACE_MS + 2000);
 		const after = await ana.call<{ members: { id: number; online: boolean }[] }>('members:list', { roomId });
 		expect(after.members.find((m) => m.id === bo.user.id)?.online).toBe(false);
+	});
+
+	it('tells a room of several comings and goings in one packet', async () => {
+		const ana = await person('batch');
+		const roomId = await room(ana, 'presence-batch');
+		const others = [await person('gone'), await person('gone'), await person('gone'), await person('gone')];
+		for (const other of others) await other.call('room:join', { roomId });
+		const packets = () => ana.seen.filter((s) => s.event === 'presence:changed' && (s.data as { roomId: number }).roomId === roomId);
+		const before = packets().length;
+		for (const other of others) other.socket.close();
+		const gone = () => changes(ana).filter((c) => !c.online && others.some((o) => o.user.id === c.user.id));
+		await until(() => gone().length === others.length, 'all four offline', OFFLINE_GRACE_MS + 3000);
+		// Four users who left at once: fewer packets than changes (one, unless a batch boundary fell between them).
+		expect(packets().length - before).toBeLessThan(others.length);
 	});
 
 	it('relays typing to the others in the room, throttled, and drops it from non-members', async () => {

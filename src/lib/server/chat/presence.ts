@@ -1,4 +1,4 @@
-import type { ChatUser } from '$lib/shared/chat';
+import type { ChatUser, PresenceChange } from '$lib/shared/chat';
 import { runtime, type Runtime } from '../runtime';
 import { roomIdsOf } from './access';
 import { roomChannel, sockets } from './channels';
@@ -8,9 +8,38 @@ import { chatState } from './state';
 /** A user whose last socket closed is announced offline only if they stay away this long (a short cut is no news). */
 export const OFFLINE_GRACE_MS = 2500;
 
+/** How long presence changes gather before a room hears them, in one packet. */
+export const PRESENCE_BATCH_MS = 100;
+
+// Per room, the changes not yet sent (the last per user). On globalThis: see runtime.ts.
+const QUEUED = Symbol.for('runnel.chat.presence-queue');
+const queued = ((globalThis as Record<symbol, unknown>)[QUEUED] ??= { rooms: new Map(), timer: null }) as {
+	rooms: Map<number, Map<number, PresenceChange>>;
+	timer: ReturnType<typeof setTimeout> | null;
+};
+
+/**
+ * Queues the change for the user's rooms; each room hears what gathered in PRESENCE_BATCH_MS in
+ * one packet. One packet per change made a reconnect storm (everyone back after a restart)
+ * cost members × members packets per room; this is members × batches.
+ */
 function announce(user: ChatUser, roomIds: number[], online: boolean): void {
+	for (const roomId of roomIds) {
+		let changes = queued.rooms.get(roomId);
+		if (!changes) queued.rooms.set(roomId, (changes = new Map()));
+		changes.set(user.id, { user: { id: user.id, name: user.name }, online });
+	}
+	if (!queued.timer && queued.rooms.size) {
+		queued.timer = setTimeout(sendQueued, PRESENCE_BATCH_MS);
+		queued.timer.unref();
+	}
+}
+
+function sendQueued(): void {
+	queued.timer = null;
 	const io = sockets();
-	for (const roomId of roomIds) io?.to(roomChannel(roomId)).emit('presence:changed', { roomId, user: { id: user.id, name: user.name }, online });
+	for (const [roomId, changes] of queued.rooms) io?.to(roomChannel(roomId)).emit('presence:changed', { roomId, changes: [...changes.values()] });
+	queued.rooms.clear();
 }
 
 /** Tells the user's rooms (looked up now) that they came or went; a failure is logged. */
