@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { defineConfig } from '@playwright/test';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+// Names this run's PostgreSQL databases and Redis keys in cluster mode, so its teardown drops only
+// its own (the workers inherit it from the main process, which sets it first).
+process.env.E2E_RUN_ID ??= randomBytes(3).toString('hex');
 
 // Every test starts its own production server (tests/support/app.ts); nothing is downloaded.
 export default defineConfig({

@@ -76,10 +76,12 @@ if (step('production build', 'npm', ['run', 'build'])) {
 	run('end-to-end tests (playwright)', 'npx', ['playwright', 'test']);
 	count('playwright', `${OUT}/playwright.json`, playwrightCounts);
 
-	// The end-to-end suite again with every server on PostgreSQL (a fresh database per DATA_DIR, dropped after).
+	// The end-to-end suite again in cluster mode: every server on PostgreSQL (a fresh database per
+	// DATA_DIR, dropped after) and, with TEST_REDIS_URL, on Redis (bus and Socket.IO adapter, a key prefix per DATA_DIR).
 	if (process.env.TEST_DATABASE_URL) {
 		// playwright.config.ts writes this run's report to playwright-postgres.json.
-		run('end-to-end tests on PostgreSQL (playwright, E2E_STORE=postgres)', 'npx', ['playwright', 'test'], { E2E_STORE: 'postgres' });
+		const mode = process.env.TEST_REDIS_URL ? 'PostgreSQL and Redis' : 'PostgreSQL (TEST_REDIS_URL not set: in-process bus)';
+		run(`end-to-end tests on ${mode} (playwright, E2E_STORE=postgres)`, 'npx', ['playwright', 'test'], { E2E_STORE: 'postgres' });
 		count('playwright on PostgreSQL', `${OUT}/playwright-postgres.json`, playwrightCounts);
 	} else {
 		console.log('\n▶ end-to-end tests on PostgreSQL: skipped (set TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test; .ci/run does)');

@@ -23,7 +23,7 @@ const RETRY = { ackTimeout: 3000, retries: 50, offlineWait: 30_000 };
 class Member {
 	list: ChatMessage[] = [];
 	acked: ChatMessage[] = [];
-	connects = { recovered: 0, fresh: 0 };
+	connects = { recovered: 0, fresh: 0, sinceRestart: 0 };
 	/** Why a catch-up gave up, if one did: the test fails with it instead of waiting out its timeout. */
 	failure: Error | null = null;
 	#catching: Promise<void> | null = null;
@@ -40,6 +40,7 @@ class Member {
 		socket.on('connect', () => {
 			if (socket.recovered) this.connects.recovered++;
 			else this.connects.fresh++;
+			this.connects.sinceRestart++;
 			this.#follow();
 		});
 	}
@@ -126,6 +127,7 @@ test('20 clients × 100 messages through random drops and a restart: stored = se
 		await until(() => total() >= (CLIENTS * PER_CLIENT) / 3, 60_000, 'a third of the messages');
 		await app.stop();
 		const sentBeforeRestart = total();
+		for (const member of members) member.connects.sinceRestart = 0;
 		app = await startServer({ dataDir, env: { ...env, PORT: String(app.port) } });
 		await sending;
 		clearInterval(chaos);
@@ -164,7 +166,9 @@ test('20 clients × 100 messages through random drops and a restart: stored = se
 		// The run really went through drops (most recovered by Socket.IO) and one restart (caught up by id).
 		expect(drops).toBeGreaterThan(40);
 		expect(members.reduce((n, m) => n + m.connects.recovered, 0)).toBeGreaterThan(0);
-		for (const member of members) expect(member.connects.fresh, member.name).toBeGreaterThanOrEqual(1);
+		// Every client came back to the new server: fresh on the in-process adapter; in cluster mode
+		// Socket.IO's sessions are in Redis, so the new instance may recover them.
+		for (const member of members) expect(member.connects.sinceRestart, member.name).toBeGreaterThanOrEqual(1);
 		console.log(`delivery: ${texts.length} messages, ${drops} drops, ${members.reduce((n, m) => n + m.connects.recovered, 0)} recovered reconnects, restart after ${sentBeforeRestart}`);
 	} finally {
 		for (const member of members) member.socket.close();

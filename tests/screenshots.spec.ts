@@ -98,10 +98,18 @@ for (const [size, viewport] of Object.entries(SIZES)) {
 			await composer.fill('Numbers look right.\nShipping notes at 3?');
 			await composer.press('Enter');
 			await say('s3', 'Perfect, thanks!');
-			ana.volatile.emit('typing:start', { roomId: general.id });
-			await expect(page.getByTestId('typing')).toHaveText('ana is typing…');
+			// Typing signals are volatile (one that meets a busy connection is dropped): type until it shows.
+			await expect(async () => {
+				ana.volatile.emit('typing:start', { roomId: general.id });
+				await expect(page.getByTestId('typing')).toHaveText('ana is typing…', { timeout: 1500 });
+			}).toPass({ timeout: 10_000 });
 			await expect(page.getByTestId('message')).toHaveCount(5);
-			// The mention's toast would cover the composer in the picture.
+			// The mention's toast sits under the header, clear of the composer.
+			const toast = page.getByRole('status').filter({ has: page.getByRole('button', { name: 'Dismiss' }) });
+			await expect(toast).toBeVisible();
+			const [toastBox, composerBox] = [await toast.boundingBox(), await composer.boundingBox()];
+			expect(toastBox!.y + toastBox!.height, 'the toast ends above the composer').toBeLessThan(composerBox!.y);
+			await page.screenshot({ path: `${DIR}/chat-toast-${size}.png` });
 			await page.getByRole('button', { name: 'Dismiss' }).click();
 			await page.screenshot({ path: `${DIR}/chat-${size}.png` });
 			if (size === 'phone') {

@@ -21,28 +21,33 @@ function onMessage(message) {
 }
 
 answer({
+	/** Connects every client to `port`, or to its own `client.port` (bench/cluster spreads them over instances). */
 	async connect({ port, clients }) {
 		let failed = 0;
+		let reason = null;
 		sockets = await Promise.all(
 			clients.map(
 				(client) =>
 					new Promise((resolve) => {
-						const socket = io(`http://127.0.0.1:${port}`, {
+						const socket = io(`http://127.0.0.1:${client.port ?? port}`, {
 							transports: ['websocket'],
 							reconnection: false,
+							// A thousand handshakes at once (the memory reading) can take a while on one core.
+							timeout: 60_000,
 							auth: client.auth ?? {},
 							extraHeaders: client.cookie ? { cookie: client.cookie } : {}
 						});
 						socket.on('message:new', onMessage);
 						socket.once('connect', () => resolve(socket));
-						socket.once('connect_error', () => {
+						socket.once('connect_error', (error) => {
 							failed++;
+							reason ??= error.message;
 							resolve(socket);
 						});
 					})
 			)
 		);
-		return { open: sockets.filter((s) => s.connected).length, failed };
+		return { open: sockets.filter((s) => s.connected).length, failed, reason };
 	},
 	/** Sends `rate` messages a second for `ms`, round-robin over the sockets, then waits for every delivery (or 2 s of silence). */
 	async run({ roomId, rate, ms }) {

@@ -32,16 +32,17 @@ export interface Seen {
 
 /**
  * An `eventsource`-package client with a cookie (and optionally a first Last-Event-ID); records events.
+ * A function as `url` is asked again on every (re)connect, as a load balancer picks an instance.
  * @example const client = follow(url, cookie, ['notification']); await client.opened;
  */
-export function follow(url: string, cookie: string, types: string[], lastEventId?: string) {
+export function follow(url: string | (() => string), cookie: string, types: string[], lastEventId?: string) {
 	const seen: Seen[] = [];
 	const errors: { code?: number; message?: string }[] = [];
-	const source = new EventSource(url, {
+	const source = new EventSource(typeof url === 'string' ? url : url(), {
 		fetch: (input, init) => {
 			const headers: Record<string, string> = { ...(init.headers as Record<string, string>), cookie };
 			if (lastEventId && !headers['Last-Event-ID'] && !headers['last-event-id']) headers['Last-Event-ID'] = lastEventId;
-			return fetch(input, { ...init, headers });
+			return fetch(typeof url === 'string' ? input : url(), { ...init, headers });
 		}
 	});
 	for (const type of types) {

@@ -26,25 +26,40 @@ process.once('exit', () => {
 	for (const child of running) child.kill('SIGKILL');
 });
 
+/** What this run's databases and key prefixes start with: `e2e_<E2E_RUN_ID>` (see playwright.config.ts). */
+export const runName = () => `e2e_${process.env.E2E_RUN_ID ?? 'run'}`;
+
 /**
- * In PostgreSQL mode (E2E_STORE=postgres with TEST_DATABASE_URL) each DATA_DIR gets a fresh database
- * of its own, kept for a restart on the same DATA_DIR; tests/support/teardown.ts drops them all.
+ * In cluster mode (E2E_STORE=postgres with TEST_DATABASE_URL, and TEST_REDIS_URL) each DATA_DIR
+ * gets a fresh database and Redis key prefix of its own, kept for a restart on the same DATA_DIR;
+ * tests/support/teardown.ts drops what a test left.
  */
 const databases = new Map<string, Promise<TestDatabase>>();
 function databaseFor(dataDir: string): Promise<TestDatabase> | undefined {
 	if (process.env.E2E_STORE !== 'postgres') return undefined;
 	let database = databases.get(dataDir);
-	if (!database) databases.set(dataDir, (database = testDatabase('e2e')));
+	if (!database) databases.set(dataDir, (database = testDatabase(runName())));
 	return database;
 }
 
+/** One PostgreSQL database and Redis prefix for several servers (a cluster); the caller makes and drops them. */
+export interface SharedStore {
+	databaseUrl: string;
+	redisUrl: string;
+	redisPrefix: string;
+}
+
 /**
- * Starts `node build/server.js` with PORT=0 and waits for its "listening" line.
+ * Starts `node build/server.js` with PORT=0 and waits for its "listening" line. With `shared`, the
+ * server uses that database and Redis prefix instead of any of its own.
  * @example const app = await startServer(); await fetch(app.url); await app.stop();
  */
-export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<AppServer> {
+export async function startServer(options: { dataDir?: string; env?: Record<string, string>; shared?: SharedStore } = {}): Promise<AppServer> {
 	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'runnel-e2e-'));
-	const database = await databaseFor(dataDir);
+	const { shared } = options;
+	const database = shared
+		? { env: { DATABASE_URL: shared.databaseUrl, REDIS_URL: shared.redisUrl, REDIS_PREFIX: shared.redisPrefix }, drop: async () => {} }
+		: await databaseFor(dataDir);
 	const env: NodeJS.ProcessEnv = {
 		...process.env,
 		PORT: '0',

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Server as SocketServer } from 'socket.io';
 import { seedAnalytics } from './analytics/seed';
 import { createBus, type Bus } from './bus';
@@ -5,6 +6,7 @@ import { loadConfig, type Config } from './config';
 import { open, type Store } from './db';
 import { startJobs, type JobPool } from './jobs/pool';
 import { createLogger, type Logger } from './log';
+import { redisConnection } from './redis-connection';
 import { seed } from './seed';
 
 /** What a running instance holds: one per process, shared by SvelteKit and the realtime server. */
@@ -14,6 +16,8 @@ export interface Runtime {
 	store: Store;
 	/** Publish/subscribe with replay, over the store. */
 	bus: Bus;
+	/** With REDIS_URL: the connection for state every instance shares (rate limits, upload locks). */
+	redis?: Redis;
 	/** Aborted when the instance begins to shut down; long-lived streams end on it. */
 	closing: AbortSignal;
 	/** The Socket.IO server once attached (absent in unit tests and before attach). */
@@ -46,7 +50,9 @@ export function initRuntime(config: Config = loadConfig()): Promise<Runtime> {
 		const store = await open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
 		const bus = createBus({ store, config, log });
 		slot.controller = new AbortController();
-		const rt: Runtime = { config, log, store, bus, closing: slot.controller.signal, background: new Set() };
+		const closing = slot.controller.signal;
+		const redis = config.redisUrl ? sharedStateConnection(config.redisUrl, log, closing) : undefined;
+		const rt: Runtime = { config, log, store, bus, redis, closing, background: new Set() };
 		if (config.demoData) {
 			await seed(rt);
 			if (config.analyticsSeedEvents > 0) {
@@ -62,6 +68,7 @@ export function initRuntime(config: Config = loadConfig()): Promise<Runtime> {
 			slot.controller.abort();
 			await Promise.all(rt.background);
 			await bus.close();
+			await closeRedis(redis);
 			await store.close();
 			throw error;
 		}
@@ -99,5 +106,17 @@ export async function closeRuntime(): Promise<void> {
 	if (!rt) return;
 	await Promise.all(rt.background);
 	await rt.bus.close();
+	await closeRedis(rt.redis);
 	await rt.store.close();
+}
+
+// Commands give up after a second (and one reconnect) so that callers can fall back, not hang.
+function sharedStateConnection(url: string, log: Logger, closing: AbortSignal): Redis {
+	const options = { maxRetriesPerRequest: 1, commandTimeout: 1000 };
+	return redisConnection(url, `runnel-state-${process.pid}`, { log, options, quiet: () => closing.aborted });
+}
+
+async function closeRedis(redis: Redis | undefined): Promise<void> {
+	if (redis?.status === 'ready') await redis.quit().catch(() => undefined);
+	redis?.disconnect();
 }

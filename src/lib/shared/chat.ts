@@ -27,6 +27,12 @@ export interface ChatUser {
 	name: string;
 }
 
+/** A member who came online or went offline. */
+export interface PresenceChange {
+	user: ChatUser;
+	online: boolean;
+}
+
 /** `text` is what a person wrote; the others are system lines. */
 export type MessageKind = 'text' | 'join' | 'leave' | 'file' | 'closed';
 

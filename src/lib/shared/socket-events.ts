@@ -1,4 +1,4 @@
-import type { Ack, ChatMessage, ChatUser, Member, RoomInfo, RoomView } from './chat';
+import type { Ack, ChatMessage, ChatUser, Member, PresenceChange, RoomInfo, RoomView } from './chat';
 
 /** The signed-in user as a socket sees them. */
 export interface SocketUser {
@@ -24,8 +24,8 @@ export interface ServerToClientEvents {
 	'room:invited': (info: { room: RoomView; by: ChatUser }) => void;
 	/** I read a room up to `id` (in some tab). */
 	'room:read': (info: { roomId: number; id: number }) => void;
-	/** A member of one of my rooms came online or went offline. */
-	'presence:changed': (info: { roomId: number; user: ChatUser; online: boolean }) => void;
+	/** Members of one of my rooms came online or went offline (the changes of about a tenth of a second, the last per user). */
+	'presence:changed': (info: { roomId: number; changes: PresenceChange[] }) => void;
 	/** Someone is typing in one of my rooms (renewed while they type; expires after TYPING_TTL_MS). */
 	'typing:started': (info: { roomId: number; user: ChatUser }) => void;
 }

@@ -2,7 +2,7 @@ import { getContext, setContext } from 'svelte';
 import { getNotifications, openNotificationsStream, postNotificationsRead } from '$lib/api/notifications.api';
 import type { Notification, NotificationEvents } from '$lib/shared/notifications';
 import type { EventStream, EventsStatus } from '$lib/stream/client';
-import { mergePage } from './paging';
+import { PagedList } from './paged-list.svelte';
 
 /** A notification shown briefly as a toast. */
 export interface Toast {
@@ -19,15 +19,11 @@ const KEY = Symbol('notifications');
  * The signed-in user's notifications on every page: the live unread count, toasts for new ones,
  * and the paginated list that the Notifications page shows. Other tabs' reads arrive as events.
  */
-export class NotificationCenter {
+type NotificationPage = Awaited<ReturnType<typeof getNotifications>>;
+
+export class NotificationCenter extends PagedList<Notification, number, NotificationPage> {
 	unread = $state(0);
-	items = $state<Notification[]>([]);
 	toasts = $state<Toast[]>([]);
-	/** Null until the first page loaded. */
-	nextBefore = $state<number | null>(null);
-	loaded = $state(false);
-	loading = $state(false);
-	error = $state<string | null>(null);
 	/** True while the Notifications page shows the list: new ones appear there, not as toasts. */
 	listVisible = false;
 
@@ -35,10 +31,8 @@ export class NotificationCenter {
 	#toastKey = 0;
 	/** Counts live `unread` events, so a list response that left before one can't overwrite it. */
 	#unreadVersion = 0;
-	/** The stream's first message has arrived (a fresh stream starts at the newest event). */
-	#opened = false;
-	/** A list response in flight may predate where the stream started: load the page again after it. */
-	#stale = false;
+	#versionAsked = 0;
+	protected readonly loadError = 'Could not load notifications.';
 
 	/** Where the live stream is (for a connection hint). */
 	get status(): EventsStatus {
@@ -51,13 +45,7 @@ export class NotificationCenter {
 		stream.onMessage('unread', ({ count }) => {
 			this.#unreadVersion++;
 			this.unread = count;
-			if (!this.#opened) {
-				this.#opened = true;
-				// A fresh stream starts at the newest event: one stored after a page was listed but
-				// before the stream began would be in neither. Listing again closes that gap.
-				if (this.loading) this.#stale = true;
-				else if (this.loaded) void this.reload();
-			}
+			this.streamStarted();
 		});
 		stream.onMessage('notification', (notification) => {
 			// Kept even while a page loads: the response may have left before this was stored.
@@ -78,35 +66,21 @@ export class NotificationCenter {
 		this.#stream = null;
 	}
 
-	/** Loads the newest page (again), keeping live ones newer than it. */
-	async reload(): Promise<void> {
-		this.loaded = false;
-		this.nextBefore = null;
-		await this.loadMore();
+	protected fetchPage(before: number | undefined): Promise<NotificationPage> {
+		this.#versionAsked = this.#unreadVersion;
+		return getNotifications({ before });
 	}
 
-	/** Loads the next older page (the newest when nothing is loaded yet). */
-	async loadMore(): Promise<void> {
-		if (this.loading) return;
-		this.loading = true;
-		this.error = null;
-		const first = !this.loaded;
-		const version = this.#unreadVersion;
-		try {
-			const page = await getNotifications({ before: first ? undefined : (this.nextBefore ?? undefined) });
-			this.items = mergePage(this.items, page.items, first, (n) => n.id, (n, top) => n.id > (top?.id ?? 0));
-			this.nextBefore = page.nextBefore;
-			if (version === this.#unreadVersion) this.unread = page.unread;
-			this.loaded = true;
-		} catch (error) {
-			this.error = (error as Error).message || 'Could not load notifications.';
-		} finally {
-			this.loading = false;
-		}
-		if (this.#stale) {
-			this.#stale = false;
-			await this.reload();
-		}
+	protected key(n: Notification): number {
+		return n.id;
+	}
+
+	protected isNewer(n: Notification, top: Notification | undefined): boolean {
+		return n.id > (top?.id ?? 0);
+	}
+
+	protected override pageMerged(page: NotificationPage): void {
+		if (this.#versionAsked === this.#unreadVersion) this.unread = page.unread;
 	}
 
 	/** Marks one notification read. */

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as analytics from '../analytics';
-import { runtime } from '../runtime';
+import { runtime, type Runtime } from '../runtime';
 import { HttpError } from '../errors';
+import { createRateLimiter, type RateLimiter } from '../rate-limit';
 import * as passwords from './password';
-import { RateLimiter } from './rate-limit';
 import * as validate from './validate';
 
 /** The signed-in user as pages, endpoints and sockets see them. */
@@ -17,9 +17,22 @@ export const SESSION_COOKIE = 'runnel_session';
 export const SESSION_DAYS = 30;
 const DAY = 24 * 60 * 60 * 1000;
 
-// Failed sign-ins: 5 per name from one address, 30 from one address, per 15 minutes.
-const perNameAndIp = new RateLimiter(5, 15 * 60 * 1000);
-const perIp = new RateLimiter(30, 15 * 60 * 1000);
+// Failed sign-ins: 5 per name from one address, 30 from one address, per 15 minutes; counted
+// across instances when there is Redis (see rate-limit/). One pair per runtime.
+const signInLimits = new WeakMap<Runtime, { perNameAndIp: RateLimiter; perIp: RateLimiter }>();
+
+function limits(rt: Runtime) {
+	let found = signInLimits.get(rt);
+	if (!found) {
+		const shared = { windowMs: 15 * 60 * 1000, redis: rt.redis, prefix: rt.config.redisPrefix, log: rt.log };
+		found = {
+			perNameAndIp: createRateLimiter({ ...shared, name: 'signin-name-ip', limit: 5 }),
+			perIp: createRateLimiter({ ...shared, name: 'signin-ip', limit: 30 })
+		};
+		signInLimits.set(rt, found);
+	}
+	return found;
+}
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -53,7 +66,8 @@ export async function signIn(rawName: unknown, rawPassword: unknown, ip: string,
 	if (typeof rawPassword !== 'string' || rawPassword === '') throw new HttpError(400, 'Enter your password.');
 	if (rawName.length > 200 || rawPassword.length > 1000) throw new HttpError(401, 'Wrong user name or password.');
 	const key = `${ip}\n${rawName.trim().toLowerCase()}`;
-	const wait = Math.max(perNameAndIp.retryAfter(key), perIp.retryAfter(ip));
+	const { perNameAndIp, perIp } = limits(runtime());
+	const wait = Math.max(...(await Promise.all([perNameAndIp.retryAfter(key), perIp.retryAfter(ip)])));
 	if (wait > 0) {
 		const seconds = Math.ceil(wait / 1000);
 		throw new HttpError(429, `Too many failed sign-ins. Try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds);
@@ -65,11 +79,10 @@ export async function signIn(rawName: unknown, rawPassword: unknown, ip: string,
 		.executeTakeFirst();
 	const ok = user ? await passwords.verify(rawPassword, user.password_hash) : await passwords.hash(rawPassword).then(() => false);
 	if (!user || !ok) {
-		perNameAndIp.hit(key);
-		perIp.hit(ip);
+		await Promise.all([perNameAndIp.hit(key), perIp.hit(ip)]);
 		throw new HttpError(401, 'Wrong user name or password.');
 	}
-	perNameAndIp.reset(key);
+	await perNameAndIp.reset(key);
 	void analytics.track({ metric: 'signins', userId: user.id, userAgent });
 	return { id: user.id, name: user.name, role: user.role };
 }

@@ -246,6 +246,22 @@ describe('live', () => {
 		expect(runtime().bus.listenerCount('analytics')).toBe(0);
 	});
 
+	it('stores and publishes a burst of one turn as one write, in order', async () => {
+		const rt = runtime();
+		const head = await rt.bus.head(analytics.TOPIC);
+		const records = await Promise.all(Array.from({ length: 25 }, (_, i) => analytics.track({ metric: 'messages', value: i, userId: i })));
+		const stop = new AbortController();
+		const { value: event } = await rt.bus.subscribe(analytics.TOPIC, { after: head, signal: stop.signal })[Symbol.asyncIterator]().next();
+		stop.abort();
+		expect(event).toMatchObject({ type: 'records' });
+		expect((event!.data as AnalyticsRecord[]).map((r) => r.id)).toEqual(records.map((r) => r!.id));
+		expect(records.map((r) => r!.value)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+		for (let i = 1; i < records.length; i++) {
+			expect(records[i]!.id).toBeGreaterThan(records[i - 1]!.id);
+			expect(records[i]!.time).toBeGreaterThanOrEqual(records[i - 1]!.time);
+		}
+	});
+
 	it('follows a rollup with increments after its history', async () => {
 		const stop = new AbortController();
 		const request = readStreamRequest(new URLSearchParams({ from: String(now - DAY), bucket: '1h', metric: 'jobs,signins', follow: '1' }), Date.now());

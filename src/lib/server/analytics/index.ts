@@ -11,7 +11,7 @@ import {
 } from '$lib/shared/analytics';
 import { batch, type NdjsonItem } from '$lib/stream/server';
 import { runtime, type Runtime } from '../runtime';
-import { bucketsBetween, countWindow, eventsAfter, insertEvents, newest, toRecord } from './events';
+import { bucketsBetween, countWindow, eventsAfter, insertEvents, newest, toRecord, type NewEvent } from './events';
 import { seedProgress } from './seed';
 import { encodeCursor, type StreamRequest, type Window } from './window';
 
@@ -29,16 +29,21 @@ const SLICE_BUCKETS = 720;
 type Position = { time: number; id: number };
 
 /**
- * Live writes go one after another, each at a time no earlier than the last, so (time, id) order
- * is write order; and the streams open now. Kept on globalThis: see runtime.ts.
+ * Live events wait in `pending` for the end of the turn, then go in one write (one transaction and
+ * one bus event for all of them); writes go one after another, each at a time no earlier than the
+ * last, so (time, id) order is write order. And the streams open now. On globalThis: see runtime.ts.
  */
 interface State {
-	chain: Promise<unknown>;
+	pending: { event: NewEvent; resolve: (record: AnalyticsRecord | null) => void }[];
+	writing: boolean;
 	lastTime: number;
 	open: number;
 }
 const STATE = Symbol.for('runnel.analytics');
-const state = ((globalThis as Record<symbol, unknown>)[STATE] ??= { chain: Promise.resolve(), lastTime: 0, open: 0 }) as State;
+const state = ((globalThis as Record<symbol, unknown>)[STATE] ??= { pending: [], writing: false, lastTime: 0, open: 0 }) as State;
+
+/** Most live events in one write. */
+const WRITE_BATCH = 500;
 
 /** Analytics streams running in this process (tests check that an aborted one is gone). */
 export function openStreams(): number {
@@ -69,30 +74,51 @@ export function regionOf(userId: number | undefined): Region {
 
 /**
  * Records something that happened in the app: stored with its day count, then published live.
- * Never throws: analytics must not break what it observes; a failure is logged and gives null.
+ * Events of one turn (a burst of chat messages) are stored and published together. Never throws:
+ * analytics must not break what it observes; a failure is logged and gives null.
  * @example void analytics.track({ metric: 'signins', userId: user.id, userAgent: request.headers.get('user-agent') });
  */
 export function track(input: TrackInput): Promise<AnalyticsRecord | null> {
-	const run = async () => {
+	const event = { time: 0, metric: input.metric, region: regionOf(input.userId), channel: channelOf(input.userAgent), value: input.value ?? 1 };
+	return new Promise((resolve) => {
+		state.pending.push({ event, resolve });
+		if (!state.writing && state.pending.length === 1) setImmediate(() => void writePending());
+	});
+}
+
+/** Writes what is pending, a batch at a time, until nothing is. */
+async function writePending(): Promise<void> {
+	if (state.writing) return;
+	state.writing = true;
+	try {
+		while (state.pending.length) await write(state.pending.splice(0, WRITE_BATCH));
+	} finally {
+		state.writing = false;
+	}
+}
+
+async function write(batch: State['pending']): Promise<void> {
+	let records: (AnalyticsRecord | null)[] = batch.map(() => null);
+	try {
 		const rt = runtime();
-		const time = Math.max(Date.now(), state.lastTime);
-		state.lastTime = time;
-		const event = { time, metric: input.metric, region: regionOf(input.userId), channel: channelOf(input.userAgent), value: input.value ?? 1 };
-		const [id] = await rt.store.db.transaction().execute((tx) => insertEvents(tx, [event], true));
-		const record = toRecord({ ...event, id });
-		await rt.bus.publish(TOPIC, { type: 'record', data: record });
-		return record;
-	};
-	const result = state.chain.then(run, run);
-	state.chain = result.catch(() => {});
-	return result.catch((error: unknown) => {
+		const events = batch.map(({ event }) => {
+			state.lastTime = Math.max(Date.now(), state.lastTime);
+			return { ...event, time: state.lastTime };
+		});
+		const ids = await rt.store.db.transaction().execute((tx) => insertEvents(tx, events, true));
+		const stored = events.map((event, i) => toRecord({ ...event, id: ids[i] }));
+		records = stored;
+		await rt.bus.publish(TOPIC, { type: 'records', data: stored });
+	} catch (error) {
 		try {
-			runtime().log.warn({ err: error, metric: input.metric }, 'analytics: could not record an event');
+			runtime().log.warn({ err: error, events: batch.length }, 'analytics: could not record events');
 		} catch {
 			// No runtime (closing): nothing to tell.
 		}
-		return null;
-	});
+		// Stored but not published: the records stand (they are in the store, and in every stream
+		// opened from now on); streams already following miss them.
+	}
+	batch.forEach(({ resolve }, i) => resolve(records[i]));
 }
 
 /** True when `(time, id)` comes after `position`. */
@@ -134,10 +160,12 @@ async function* live(
 	for (;;) {
 		try {
 			for await (const event of rt.bus.subscribe(TOPIC, { after: head, signal })) {
-				const record = event.data as AnalyticsRecord;
-				if (!matches(window, record) || !isAfter(record, position)) continue;
-				position = record;
-				yield [record];
+				// One bus event holds the records of one write ('record': one, as earlier versions published).
+				const published = event.type === 'records' ? (event.data as AnalyticsRecord[]) : [event.data as AnalyticsRecord];
+				const fresh = published.filter((record) => matches(window, record) && isAfter(record, position));
+				if (!fresh.length) continue;
+				position = fresh[fresh.length - 1];
+				yield fresh;
 			}
 			return;
 		} catch (error) {

@@ -5,7 +5,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { testRedis } from '../testing/redis';
 import { RedisBus, type RedisBusOptions } from './redis';
-import type { BusEvent } from './types';
+import { PUBLISH } from './redis-scripts';
+import { ReplayError, type BusEvent } from './types';
 
 const redis = testRedis('redisbus');
 const suite = redis ? describe : describe.skip;
@@ -69,7 +70,9 @@ suite(title, () => {
 		const other = start();
 		const events: BusEvent[] = [];
 		const reading = (async () => {
-			for await (const event of bus.subscribe('outage')) if (events.push(event) >= 60) break;
+			// From the start of the (new) topic: a live-only subscription takes its head asynchronously,
+			// and the first publish could land before it.
+			for await (const event of bus.subscribe('outage', { after: '0' })) if (events.push(event) >= 60) break;
 		})();
 		const published: string[] = [];
 		const publish = async (n: number) => {
@@ -88,6 +91,59 @@ suite(title, () => {
 		await reading;
 		expect(ids(events)).toEqual(published);
 		expect(warnings.some((w) => /lost: reconnecting|reader failed/.test(w))).toBe(true);
+	});
+
+	it('answers too-old for a position its stream lost with the data of Redis, even once new events follow', async () => {
+		const bus = start();
+		const kept = await bus.publish('lost', { type: 't', data: 1 });
+		await bus.publish('lost', { type: 't', data: 2 });
+		// What a Redis restarted without persistence looks like: the stream is gone, then starts again.
+		await (admin ??= new Redis(redis!.url)).del(`${redis!.prefix}bus:lost`);
+		// A new stream numbers from the clock: in the same millisecond it would hand out `kept`'s id again
+		// (a restart takes longer than that).
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		await bus.publish('lost', { type: 't', data: 3 });
+		await expect(take(bus.subscribe('lost', { after: kept }), 1)).rejects.toMatchObject({ name: 'ReplayError', reason: 'too-old' });
+		expect((await take(bus.subscribe('lost', { after: '0' }), 1))[0].data).toBe(3);
+	});
+
+	it('trims by age on any instance, whoever published', async () => {
+		let now = Date.now();
+		const publisher = start({ retentionAgeMs: 3600_000 });
+		const other = start({ retentionAgeMs: 3600_000, now: () => now });
+		for (let i = 0; i < 5; i++) await publisher.publish('aged', { type: 't', data: i });
+		now += 2 * 3600_000;
+		await other.trim();
+		expect(await (admin ??= new Redis(redis!.url)).xlen(`${redis!.prefix}bus:aged`)).toBe(0);
+		await expect(take(other.subscribe('aged', { after: '0' }), 1)).rejects.toBeInstanceOf(ReplayError);
+	});
+
+	it('tells its subscribers to reset when retention dropped events its reader had not read yet', async () => {
+		const reader = start({ retentionCount: 10 });
+		const events = reader.subscribe('behind', { after: await reader.head('behind') });
+		const iterator = events[Symbol.asyncIterator]();
+		const first = await start({ retentionCount: 10 }).publish('behind', { type: 't', data: 0 });
+		expect((await iterator.next()).value).toMatchObject({ id: first });
+		// 30 publishes in one transaction: the reader is served only after retention dropped 20 of them.
+		const key = `${redis!.prefix}bus:behind`;
+		const burst = (admin ??= new Redis(redis!.url)).multi();
+		for (let i = 1; i <= 30; i++) burst.eval(PUBLISH, 1, key, 't', String(i), 10, 0);
+		await burst.exec();
+		await expect(iterator.next()).rejects.toMatchObject({ name: 'ReplayError', reason: 'too-old' });
+		expect(reader.listenerCount('behind')).toBe(0);
+		// A fresh subscriber follows on from the head.
+		const again = take(reader.subscribe('behind', { after: await reader.head('behind') }), 1);
+		const next = await reader.publish('behind', { type: 't', data: 31 });
+		expect(ids(await again)).toEqual([next]);
+	});
+
+	it('does not reset a reader that kept up with a burst larger than retention', async () => {
+		const reader = start({ retentionCount: 10 });
+		const got = take(reader.subscribe('kept', { after: await reader.head('kept') }), 30);
+		const publisher = start({ retentionCount: 10 });
+		const published: string[] = [];
+		for (let i = 0; i < 30; i++) published.push(await publisher.publish('kept', { type: 't', data: i }));
+		expect(ids(await got)).toEqual(published);
 	});
 
 	it('rejects a publish when Redis stays unreachable, instead of hanging', async () => {

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../log';
+import { redisConnection } from '../redis-connection';
 import { compareStreamIds, field, isStreamId, publicId } from './redis-ids';
 import { PUBLISH, TRIM_STREAM } from './redis-scripts';
 import { Subscription } from './subscription';
@@ -36,15 +37,18 @@ const REPLAY_BATCH = 500;
 const READ_BATCH = 500;
 const TRIM_INTERVAL_MS = 60_000;
 const RETRY_MS = 500;
+/** Clock difference between instances that the fell-behind check allows for (ms). */
+const CLOCK_SLACK_MS = 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const retry = (times: number) => Math.min(100 * times, 2000);
 
 /**
  * The bus of several processes: each topic is a Redis stream, ids are stream ids, so a client
  * resumes on whichever instance it reaches. One blocking reader connection per process reads every
  * topic with local subscribers and fans out in memory; a lost connection is logged and retried,
- * and the reader resumes from the last id it saw per topic.
+ * and the reader resumes from the last id it saw per topic (or, when retention dropped events it
+ * had not read, fails that topic's subscribers with ReplayError). Every instance trims: on publish
+ * by count, and on its own timer by age.
  * @example const bus = new RedisBus({ url: 'redis://127.0.0.1:6379', prefix: 'runnel:', retentionCount: 1000, retentionAgeMs: 3600_000 });
  */
 export class RedisBus implements Bus {
@@ -63,7 +67,9 @@ export class RedisBus implements Bus {
 	constructor(options: RedisBusOptions) {
 		this.#options = { maxBuffer: 10_000, now: Date.now, blockMs: 2000, ...options };
 		const name = options.name ?? `runnel-bus-${process.pid}`;
-		this.#cmd = this.#connect(`${name}:cmd`, { maxRetriesPerRequest: 2, commandTimeout: 10_000 });
+		// Six reconnect attempts (about 2 s): a publish rides out a Redis restart instead of failing (its
+		// event would then be stored nowhere a stream could replay it from); past that it fails.
+		this.#cmd = this.#connect(`${name}:cmd`, { maxRetriesPerRequest: 6, commandTimeout: 10_000 });
 		this.#cmd.defineCommand('busPublish', { numberOfKeys: 1, lua: PUBLISH });
 		this.#cmd.defineCommand('busTrim', { numberOfKeys: 1, lua: TRIM_STREAM });
 		// The reader's XREAD waits out an outage and is sent again on reconnect.
@@ -160,20 +166,7 @@ export class RedisBus implements Bus {
 	}
 
 	#connect(name: string, options: { maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis {
-		// RESP2: replies keep their classic shapes (XREAD as [key, entries] pairs).
-		const connection = new Redis(this.#options.url, { connectionName: name, retryStrategy: retry, protocol: 2, ...options });
-		let down = false;
-		const lost = (err?: unknown) => {
-			if (!down && !this.#closed) this.#options.log?.warn({ err }, `redis connection ${name} lost: reconnecting`);
-			down = true;
-		};
-		connection.on('error', lost);
-		connection.on('reconnecting', () => lost());
-		connection.on('ready', () => {
-			if (down) this.#options.log?.info(`redis connection ${name} is back`);
-			down = false;
-		});
-		return connection;
+		return redisConnection(this.#options.url, name, { log: this.#options.log, options, quiet: () => this.#closed });
 	}
 
 	/** The stream's last-generated id ("0-0" for a stream that does not exist). */
@@ -231,7 +224,7 @@ export class RedisBus implements Bus {
 					...topics.map(([topic]) => this.#key(topic)),
 					...topics.map(([, cursor]) => cursor.id)
 				)) as [string, Entry[]][] | null;
-				for (const [key, entries] of reply ?? []) this.#deliver(key.slice(this.#key('').length), entries);
+				for (const [key, entries] of reply ?? []) await this.#deliver(key.slice(this.#key('').length), entries);
 			} catch (error) {
 				if (this.#closed) break;
 				this.#warn('bus reader failed: retrying')(error);
@@ -240,16 +233,45 @@ export class RedisBus implements Bus {
 		}
 	}
 
-	#deliver(topic: string, entries: Entry[]): void {
-
+	// Fans a read out to the topic's subscribers; when retention dropped events this reader had not
+	// read yet (it fell behind), they get ReplayError('too-old') instead: a reset, never a silent gap.
+	async #deliver(topic: string, entries: Entry[]): Promise<void> {
 		const cursor = this.#cursors.get(topic);
 		if (!cursor?.id) return;
+		if (this.#mayHaveMissed(cursor.id, entries.length) && (await this.#trimmedAfter(topic, cursor.id))) {
+			if (this.#cursors.get(topic) !== cursor) return;
+			this.#options.log?.warn({ topic }, 'bus reader fell behind retention: its subscribers are told to reset');
+			const error = new ReplayError('too-old', `events on ${topic} after ${publicId(cursor.id)} were trimmed before this instance read them`);
+			for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.fail(error);
+			this.#cursors.delete(topic);
+			return;
+		}
 		for (const entry of entries) {
 			if (compareStreamIds(entry[0], cursor.id) <= 0) continue;
 			cursor.id = entry[0];
 			const event = this.#event(topic, entry);
 			for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.push(event);
 		}
+	}
+
+	/**
+	 * Whether trimming can have dropped entries after `cursor` before this read: only when the read
+	 * is as long as what count trimming keeps (or a full batch), or the cursor is as old as age
+	 * trimming reaches. Otherwise the read holds everything after the cursor, with no extra call.
+	 */
+	#mayHaveMissed(cursor: string, read: number): boolean {
+		const { retentionCount, retentionAgeMs, now } = this.#options;
+		if (read >= Math.min(READ_BATCH, retentionCount)) return true;
+		return Number(cursor.slice(0, cursor.indexOf('-'))) < now() - retentionAgeMs + CLOCK_SLACK_MS;
+	}
+
+	/** Whether the stream has dropped an entry newer than `id` (its max-deleted-entry-id is past it). */
+	async #trimmedAfter(topic: string, id: string): Promise<boolean> {
+		const info = await this.#cmd.call('XINFO', 'STREAM', this.#key(topic)).catch((error: unknown) => {
+			if (/no such key/i.test(String(error))) return null;
+			throw error;
+		});
+		return info !== null && compareStreamIds(String(field(info, 'max-deleted-entry-id') ?? '0-0'), id) > 0;
 	}
 
 	#event(topic: string, [id, fields]: Entry): BusEvent {
@@ -265,11 +287,16 @@ export class RedisBus implements Bus {
 		const key = this.#key(topic);
 		let last = after === '0' ? '0-0' : after;
 		for (let first = true; ; first = false) {
-			const results = await this.#cmd.multi().call('XINFO', 'STREAM', key).xrange(key, `(${last}`, '+', 'COUNT', REPLAY_BATCH).exec();
+			const results = await this.#cmd
+				.multi()
+				.call('XINFO', 'STREAM', key)
+				.xrange(key, `(${last}`, '+', 'COUNT', REPLAY_BATCH)
+				.xrange(key, last, last)
+				.exec();
 			if (!results) throw new Error('bus replay transaction was aborted');
-			const [[infoError, info], [rangeError, range]] = results;
+			const [[infoError, info], [rangeError, range], [ownError, own]] = results;
 			if (infoError && !/no such key/i.test(String(infoError))) throw infoError;
-			if (rangeError) throw rangeError;
+			if (rangeError || ownError) throw rangeError ?? ownError;
 			const lastId = info ? String(field(info, 'last-generated-id')) : '0-0';
 			const deleted = info ? String(field(info, 'max-deleted-entry-id') ?? '0-0') : '0-0';
 			if (first && compareStreamIds(last, lastId) > 0) {
@@ -277,6 +304,12 @@ export class RedisBus implements Bus {
 			}
 			if (compareStreamIds(last, deleted) < 0) {
 				throw new ReplayError('too-old', `events after ${after} on ${topic} are no longer retained`);
+			}
+			// Only trimming removes entries (and it moves max-deleted-entry-id): a position past that
+			// mark that is not in the stream was lost with Redis's data (a restart without persistence),
+			// and so may be what followed it.
+			if (first && last !== '0-0' && compareStreamIds(last, deleted) > 0 && (own as Entry[]).length === 0) {
+				throw new ReplayError('too-old', `event ${after} is no longer in ${topic}: its history was lost`);
 			}
 			if (first) sub.skipThrough(last);
 			const entries = range as Entry[];

@@ -6,3 +6,4 @@ export { ChatError } from './errors';
 export { roomChannel, userChannel } from './channels';
 export * as rooms from './rooms';
 export * as messages from './messages';
+export { share as sharePresence, unshare as unsharePresence } from './presence';

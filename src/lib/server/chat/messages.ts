@@ -17,8 +17,8 @@ export interface NewMessage {
 	body: string;
 	clientId?: string | null;
 	fileId?: string | null;
-	/** Runs in the room's line just before storing (not for a duplicate): throw to refuse. */
-	admit?: () => void;
+	/** Runs in the room's line just before storing (not for a duplicate): throw (or reject) to refuse. */
+	admit?: () => void | Promise<void>;
 }
 
 function selectMessages() {
@@ -51,66 +51,171 @@ function view(row: Row): ChatMessage {
 	};
 }
 
+/** A post's outcome: the stored message, and whether it was stored before (a retry). */
+export type Posted = { message: ChatMessage; duplicate: boolean };
+
+interface PendingPost {
+	input: NewMessage;
+	resolve: (posted: Posted) => void;
+	reject: (error: unknown) => void;
+}
+
+// Posts waiting for their room's next write, per room. On globalThis: see runtime.ts.
+const PENDING = Symbol.for('runnel.chat.pending-posts');
+const pending = ((globalThis as Record<symbol, unknown>)[PENDING] ??= new Map<number, PendingPost[]>()) as Map<number, PendingPost[]>;
+
 /**
  * Stores a message under the room's next id and emits it to the room, in the room's one line; a
- * clientId the author used before returns that message (`duplicate`) and emits nothing.
+ * clientId the author used before returns that message (`duplicate`) and emits nothing. Posts to
+ * one room that arrive in the same turn of the event loop (a busy room: many sockets read at once)
+ * are stored in one transaction and emitted in order: one write instead of one each.
  * @example await post({ roomId: 1, author: null, kind: 'text', body: 'hi' });
  */
-export function post(input: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }> {
-	const { db } = runtime().store;
-	const clientId = input.clientId ?? null;
-	return inRoomOrder(input.roomId, async () => {
-		if (clientId !== null && input.author) {
-			const stored = await selectMessages().where('c.user_id', '=', input.author.id).where('c.client_id', '=', clientId).executeTakeFirst();
-			if (stored && stored.room_id !== input.roomId) throw new ChatError('This clientId was already used for a message in another room.');
-			if (stored) return { message: view(stored), duplicate: true };
-		}
-		input.admit?.();
-		const created = Date.now();
-		let seq: number;
-		try {
-			seq = await db.transaction().execute(async (trx) => {
-				const counter = await trx
-					.insertInto('chat_room_seqs')
-					.values({ room_id: input.roomId, last_seq: 1 })
-					.onConflict((oc) => oc.column('room_id').doUpdateSet({ last_seq: sql`chat_room_seqs.last_seq + 1` }))
-					.returning('last_seq')
-					.executeTakeFirstOrThrow();
-				const next = Number(counter.last_seq);
-				await trx
-					.insertInto('chat_messages')
-					.values({
-						room_id: input.roomId,
-						seq: next,
-						user_id: input.author?.id ?? null,
-						client_id: clientId,
-						kind: input.kind,
-						body: input.body,
-						file_id: input.fileId ?? null,
-						created_at: created
-					})
-					.execute();
-				return next;
+export function post(input: NewMessage): Promise<Posted> {
+	return new Promise((resolve, reject) => {
+		let queue = pending.get(input.roomId);
+		if (!queue) {
+			pending.set(input.roomId, (queue = []));
+			// After this turn's other reads (setImmediate runs once the poll phase is done).
+			setImmediate(() => {
+				pending.delete(input.roomId);
+				inRoomOrder(input.roomId, () => storeAll(input.roomId, queue!)).catch(() => {});
 			});
-		} catch (error) {
-			if (clientId !== null && /unique/i.test(String(error))) throw new ChatError('This clientId was already used for another message.');
-			throw error;
 		}
-		const message = view({
-			room_id: input.roomId,
-			seq,
-			user_id: input.author?.id ?? null,
-			client_id: clientId,
-			kind: input.kind,
-			body: input.body,
-			file_id: input.fileId ?? null,
-			created_at: created,
-			author_name: input.author?.name ?? null
-		});
-		sockets()?.to(roomChannel(input.roomId)).emit('message:new', message);
-		return { message, duplicate: false };
+		queue.push({ input, resolve, reject });
 	});
 }
+
+/** The stored message of each (author, clientId) of the batch that was used before. */
+async function storedBefore(batch: PendingPost[]): Promise<Map<string, Row>> {
+	const keyed = batch.filter(({ input }) => input.clientId != null && input.author);
+	const found = new Map<string, Row>();
+	for (let i = 0; i < keyed.length; i += 100) {
+		const slice = keyed.slice(i, i + 100);
+		const rows = await selectMessages()
+			.where((eb) => eb.or(slice.map(({ input }) => eb.and([eb('c.user_id', '=', input.author!.id), eb('c.client_id', '=', input.clientId!)]))))
+			.execute();
+		for (const row of rows) found.set(`${row.user_id}:${row.client_id}`, row);
+	}
+	return found;
+}
+
+/**
+ * One room's batch, in order: retries answered with what is stored, each new post admitted (or
+ * refused) in turn, the admitted stored together under consecutive ids, then emitted in order.
+ */
+async function storeAll(roomId: number, batch: PendingPost[]): Promise<void> {
+	try {
+		const stored = await storedBefore(batch);
+		const fresh: PendingPost[] = [];
+		/** Later posts of the batch that repeat an earlier one's clientId: answered with its message. */
+		const repeats = new Map<string, PendingPost[]>();
+		for (const item of batch) {
+			const { input } = item;
+			const key = input.clientId != null && input.author ? `${input.author.id}:${input.clientId}` : null;
+			const before = key ? stored.get(key) : undefined;
+			if (before) {
+				if (before.room_id !== roomId) item.reject(new ChatError('This clientId was already used for a message in another room.'));
+				else item.resolve({ message: view(before), duplicate: true });
+				continue;
+			}
+			if (key && repeats.has(key)) {
+				repeats.get(key)!.push(item);
+				continue;
+			}
+			try {
+				await input.admit?.();
+			} catch (error) {
+				item.reject(error);
+				continue;
+			}
+			if (key) repeats.set(key, []);
+			fresh.push(item);
+		}
+		if (!fresh.length) return;
+		let messages: ChatMessage[];
+		try {
+			messages = await insertAll(roomId, fresh.map((item) => item.input));
+		} catch (error) {
+			// A clientId stored meanwhile by another instance (or any other refusal): each on its own.
+			if (fresh.length === 1) return await settleRefused(fresh[0], error, repeats);
+			for (const item of fresh) {
+				await insertAll(roomId, [item.input]).then(
+					([message]) => emitted(item, message, repeats),
+					(refusal: unknown) => settleRefused(item, refusal, repeats)
+				);
+			}
+			return;
+		}
+		fresh.forEach((item, i) => emitted(item, messages[i], repeats));
+	} catch (error) {
+		for (const item of batch) item.reject(error); // a settled promise ignores this
+	}
+}
+
+/** Emits a stored message to its room and answers its post (and any repeat of it in the batch). */
+function emitted(item: PendingPost, message: ChatMessage, repeats: Map<string, PendingPost[]>): void {
+	sockets()?.to(roomChannel(message.roomId)).emit('message:new', message);
+	item.resolve({ message, duplicate: false });
+	for (const repeat of repeatsOf(item, repeats) ?? []) repeat.resolve({ message, duplicate: true });
+}
+
+/**
+ * Answers a post the store refused: a clientId that another instance stored meanwhile in this room
+ * (the same send retried through it after a failover) gets that message as a duplicate; anything
+ * else gets the refusal.
+ */
+async function settleRefused(item: PendingPost, refusal: unknown, repeats: Map<string, PendingPost[]>): Promise<void> {
+	const { author, clientId, roomId } = item.input;
+	const row =
+		author && clientId != null && (refusal as Error)?.name === 'ChatError'
+			? await selectMessages().where('c.user_id', '=', author.id).where('c.client_id', '=', clientId).executeTakeFirst().catch(() => undefined)
+			: undefined;
+	for (const each of [item, ...(repeatsOf(item, repeats) ?? [])]) {
+		if (row && row.room_id === roomId) each.resolve({ message: view(row), duplicate: true });
+		else each.reject(refusal);
+	}
+}
+
+function repeatsOf({ input: { author, clientId } }: PendingPost, repeats: Map<string, PendingPost[]>): PendingPost[] | undefined {
+	return author && clientId != null ? repeats.get(`${author.id}:${clientId}`) : undefined;
+}
+
+/** Stores the posts under the room's next ids, in one transaction. */
+async function insertAll(roomId: number, inputs: NewMessage[]): Promise<ChatMessage[]> {
+	const { db } = runtime().store;
+	const created = Date.now();
+	const rows = inputs.map((input) => ({
+		room_id: roomId,
+		seq: 0,
+		user_id: input.author?.id ?? null,
+		client_id: input.clientId ?? null,
+		kind: input.kind,
+		body: input.body,
+		file_id: input.fileId ?? null,
+		created_at: created
+	}));
+	try {
+		await db.transaction().execute(async (trx) => {
+			const counter = await trx
+				.insertInto('chat_room_seqs')
+				.values({ room_id: roomId, last_seq: rows.length })
+				.onConflict((oc) => oc.column('room_id').doUpdateSet({ last_seq: sql`chat_room_seqs.last_seq + ${rows.length}` }))
+				.returning('last_seq')
+				.executeTakeFirstOrThrow();
+			const first = Number(counter.last_seq) - rows.length + 1;
+			rows.forEach((row, i) => (row.seq = first + i));
+			for (let i = 0; i < rows.length; i += INSERT_ROWS) await trx.insertInto('chat_messages').values(rows.slice(i, i + INSERT_ROWS)).execute();
+		});
+	} catch (error) {
+		if (rows.some((row) => row.client_id !== null) && /unique/i.test(String(error))) throw new ChatError('This clientId was already used for another message.');
+		throw error;
+	}
+	return rows.map((row, i) => view({ ...row, author_name: inputs[i].author?.name ?? null }));
+}
+
+/** Rows per INSERT statement (SQLite allows 32,766 parameters; a row has 8). */
+const INSERT_ROWS = 500;
 
 /** Posts a system line (joined, left, shared a file, closed) by `author` into a room. */
 export async function system(roomId: number, author: ChatUser, kind: Exclude<MessageKind, 'text'>, body = '', fileId: string | null = null): Promise<ChatMessage> {
@@ -121,18 +226,15 @@ export async function system(roomId: number, author: ChatUser, kind: Exclude<Mes
  * Sends a user's message into a room they are in: validated, rate limited (a retry of a stored
  * clientId is not counted), stored once, then @mentioned members are notified.
  */
-export async function send(user: ChatUser, input: unknown): Promise<{ message: ChatMessage; duplicate: boolean }> {
+export async function send(user: ChatUser, input: unknown): Promise<Posted> {
 	const raw = validate.fields(input, ['roomId', 'clientId', 'text'], '{ roomId, clientId, text }');
 	const roomId = validate.roomId(raw.roomId);
 	const clientId = validate.clientId(raw.clientId);
 	const text = validate.text(raw.text);
 	const room = await access.member(user.id, roomId);
-	const admit = () => {
-		const { sends } = chatState();
-		const key = String(user.id);
-		const wait = sends.retryAfter(key);
+	const admit = async () => {
+		const wait = await chatState().sends.take(String(user.id));
 		if (wait > 0) throw new ChatError(`You are sending too fast: wait ${Math.ceil(wait / 1000)} s and try again.`, wait);
-		sends.hit(key);
 	};
 	const result = await post({ roomId, author: user, kind: 'text', body: text, clientId, admit });
 	if (!result.duplicate) {

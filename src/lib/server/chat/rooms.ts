@@ -7,7 +7,7 @@ import * as access from './access';
 import { roomChannel, sockets, userChannel } from './channels';
 import { ChatError } from './errors';
 import * as messages from './messages';
-import { isOnline } from './presence';
+import { onlineAmong } from './presence';
 import * as validate from './validate';
 import { infoOf, listFor, unreadOf, viewFor } from './views';
 
@@ -168,7 +168,8 @@ export async function members(user: ChatUser, input: unknown): Promise<{ members
 		.where('m.room_id', '=', roomId)
 		.orderBy('u.name_key')
 		.execute();
-	return { members: rows.map((r) => ({ id: r.id, name: r.name, online: isOnline(r.id) })) };
+	const online = await onlineAmong(rows.map((r) => r.id));
+	return { members: rows.map((r) => ({ id: r.id, name: r.name, online: online.has(r.id) })) };
 }
 
 /** Moves the user's read position in a room forward to a message id; their other tabs hear of it. */

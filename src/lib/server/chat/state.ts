@@ -1,5 +1,6 @@
-import { RateLimiter } from '../accounts/rate-limit';
+import { createRateLimiter, type RateLimiter } from '../rate-limit';
 import { runtime, type Runtime } from '../runtime';
+import type { RedisPresence } from './presence-redis';
 
 /** What chat keeps in memory per running instance. */
 export interface ChatState {
@@ -9,10 +10,12 @@ export interface ChatState {
 	sockets: Map<number, number>;
 	/** Per user whose last socket closed: the timer that will announce them offline. */
 	leaving: Map<number, ReturnType<typeof setTimeout>>;
-	/** New messages per user in the configured window. */
+	/** New messages per user in the configured window (across instances when there is Redis). */
 	sends: RateLimiter;
 	/** Per `user:room`, when their last typing signal went out. */
 	typing: Map<string, number>;
+	/** With REDIS_URL: who is online on every instance (presence.share()). */
+	presence?: RedisPresence;
 }
 
 // On globalThis, one per runtime: the SvelteKit bundle (file shares) and server.ts (sockets) each
@@ -24,8 +27,9 @@ const states = ((globalThis as Record<symbol, unknown>)[KEY] ??= new WeakMap<Run
 export function chatState(rt: Runtime = runtime()): ChatState {
 	let state = states.get(rt);
 	if (!state) {
-		const { chatRateMessages, chatRateWindowMs } = rt.config;
-		state = { tails: new Map(), sockets: new Map(), leaving: new Map(), sends: new RateLimiter(chatRateMessages, chatRateWindowMs), typing: new Map() };
+		const { chatRateMessages: limit, chatRateWindowMs: windowMs, redisPrefix: prefix } = rt.config;
+		const sends = createRateLimiter({ name: 'chat-send', limit, windowMs, redis: rt.redis, prefix, log: rt.log });
+		state = { tails: new Map(), sockets: new Map(), leaving: new Map(), sends, typing: new Map() };
 		states.set(rt, state);
 	}
 	return state;

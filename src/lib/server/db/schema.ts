@@ -186,6 +186,18 @@ export interface JobsTable {
 	output_file_id: string | null;
 	output: string | null;
 	error: string | null;
+	/** When a cancel reached an instance that was not running it (its worker stops on seeing it). */
+	cancel_requested_at: number | null;
+	/** The last `estimation` published while queued (JSON): instances publish a change by swapping it. */
+	estimation: string | null;
+}
+
+/** A live job worker pool (one per instance) and how many jobs it runs at once. */
+export interface JobWorkersTable {
+	worker: string;
+	concurrency: number;
+	/** Its last heartbeat (Unix ms). */
+	seen_at: number;
 }
 
 /** One line of a job's log; `line` counts 1, 2, 3… per job. */
@@ -219,6 +231,7 @@ export interface Database {
 	chat_invites: ChatInvitesTable;
 	jobs: JobsTable;
 	job_logs: JobLogsTable;
+	job_workers: JobWorkersTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -77,7 +77,8 @@ export async function stream(job: Job, ctx: SseContext): Promise<AsyncIterable<M
 	const name = topic(job.id);
 	if (isFinished(job.state) && ctx.lastEventId !== null) {
 		const after = await resumeAfter(name, ctx.lastEventId);
-		if (Number(after) >= Number(await rt.bus.head(name))) return null;
+		// Ids are opaque (numbers in-process, `ms-seq` on Redis): nothing comes after `completed`, the head.
+		if (after === (await rt.bus.head(name))) return null;
 	}
 	const messages = await follow<JobEvents>(name, ctx, { prelude: ctx.lastEventId === null ? () => snapshot(job.id) : undefined });
 	const beat = async (): Promise<Message> => {

@@ -70,7 +70,7 @@ export async function get(owner: Owner, rawId: string): Promise<Job> {
 
 /**
  * Cancels one of the owner's jobs: a queued one leaves the queue at once; a running one is stopped
- * (its partial file removed) and this resolves once it has. Cancelling a cancelled job changes
+ * (its partial file removed), on whichever instance runs it, and this resolves once it has. Cancelling a cancelled job changes
  * nothing; one that already succeeded or failed is 409.
  */
 export async function cancel(owner: Owner, rawId: string): Promise<Job> {
@@ -83,8 +83,7 @@ export async function cancel(owner: Owner, rawId: string): Promise<Job> {
 		pool().wake();
 		return cancelled;
 	}
-	const stopping = pool().cancel(job.id);
-	if (stopping) await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, CANCEL_WAIT_MS).unref())]);
+	await Promise.race([pool().cancel(job.id, CANCEL_WAIT_MS), new Promise((resolve) => setTimeout(resolve, CANCEL_WAIT_MS).unref())]);
 	const now = await get(owner, rawId);
 	if (now.state === 'succeeded' || now.state === 'failed') throw new HttpError(409, `This job has already ${now.state}; there is nothing to cancel.`);
 	if (now.state !== 'cancelled') throw new HttpError(409, 'This job is still stopping; try again in a moment.');

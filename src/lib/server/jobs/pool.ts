@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from '$lib/shared/jobs';
 import * as analytics from '../analytics';
 import * as notifications from '../notifications';
@@ -13,6 +14,7 @@ import { failureMessage, successNotice } from './outcome';
 import { KINDS } from './kinds';
 import * as log from './log';
 import * as table from './table';
+import * as workers from './workers';
 
 /** How often a worker renews the leases of its running jobs (and sweeps for dead ones). */
 export const HEARTBEAT_MS = 1000;
@@ -22,6 +24,10 @@ export const LEASE_MS = 5000;
 export const MAX_ATTEMPTS = 3;
 /** Recent successful runs of a kind its average duration is taken over. */
 const AVERAGE_OF = 5;
+/** The bus topic on which a cancel that reached another instance is announced to the one running the job. */
+const CANCELS = 'jobs:cancel';
+/** How often a cancel of a job running elsewhere looks whether it has stopped. */
+const CANCEL_POLL_MS = 50;
 
 /** One job running here. */
 interface Run {
@@ -33,7 +39,8 @@ interface Run {
 
 /**
  * This instance's worker pool; one per runtime (on `rt.jobs`, so SvelteKit's bundle and server.ts
- * share it). Claims are single atomic UPDATEs, so several pools on one store never run a job twice.
+ * share it). Claims are single atomic UPDATEs, so several pools on one store never run a job twice;
+ * each pool is listed in job_workers, so the queue's ETA counts every instance's slots.
  */
 export class JobPool {
 	/** This instance's name in `jobs.worker`. */
@@ -44,7 +51,6 @@ export class JobPool {
 	#fillAgain = false;
 	#estimating = false;
 	#estimateAgain = false;
-	#sent = new Map<number, Estimation>();
 	#timer: ReturnType<typeof setInterval> | undefined;
 	#stopped = false;
 
@@ -58,11 +64,17 @@ export class JobPool {
 	 * goes back to the queue at once; with a shared store, only once its lease has run out.
 	 */
 	async start(): Promise<void> {
-		await this.#sweep(this.#rt.store.dialect === 'sqlite' ? Infinity : LEASE_MS);
+		const { db, dialect } = this.#rt.store;
+		const alone = dialect === 'sqlite';
+		await workers.forgetWorkers(db, alone ? Number.MAX_SAFE_INTEGER : Date.now() - LEASE_MS);
+		await workers.seeWorker(db, this.worker, this.#rt.config.jobConcurrency, Date.now());
+		await this.#sweep(alone ? Infinity : LEASE_MS);
 		await this.#removeOrphans();
 		this.#timer = setInterval(() => inBackground(this.#rt, 'job heartbeat', this.#tick()), HEARTBEAT_MS);
 		this.#timer.unref();
 		this.#rt.closing.addEventListener('abort', () => this.#shutdown(), { once: true });
+		// Not in rt.background (which tests await for the demo data): it ends when `closing` aborts.
+		void this.#listenForCancels();
 		this.wake();
 	}
 
@@ -76,18 +88,36 @@ export class JobPool {
 		return [...this.#runs.keys()];
 	}
 
-	/** Stops a job running here (its partial file is removed); resolves once it has stopped, null when it does not run here. */
-	cancel(id: number): Promise<void> | null {
+	/**
+	 * Stops a running job (its partial file is removed): at once when it runs here; when it runs on
+	 * another instance, by marking its row (that instance's heartbeat sees it) and telling it on the
+	 * bus. Resolves once it no longer runs, or after `waitMs`.
+	 */
+	async cancel(id: number, waitMs: number): Promise<void> {
 		const run = this.#runs.get(id);
-		if (!run) return null;
-		run.controller.abort('cancelled');
-		return run.done;
+		if (run) {
+			run.controller.abort('cancelled');
+			return run.done;
+		}
+		const { db } = this.#rt.store;
+		if (!(await table.requestCancel(db, id, Date.now()))) return;
+		await this.#rt.bus.publish(CANCELS, { type: 'cancel', data: { id } }).catch((error: unknown) => {
+			this.#rt.log.warn({ err: error, job: id }, 'could not announce a job cancel on the bus; its worker sees it at its next heartbeat');
+		});
+		const deadline = Date.now() + waitMs;
+		while (Date.now() < deadline && (await table.stateOf(db, id)) === 'running') await sleep(CANCEL_POLL_MS);
 	}
 
 	/** Every queued job's estimation now. */
 	async estimations(): Promise<Map<number, Estimation>> {
+		return (await this.#estimate()).estimations;
+	}
+
+	/** The queue (with each job's last published estimation) and its estimations, over every instance's slots. */
+	async #estimate(): Promise<{ queued: table.QueuedJob[]; estimations: Map<number, Estimation> }> {
 		const { db } = this.#rt.store;
 		const { queued, running } = await table.queueState(db);
+		const slots = Math.max(this.#rt.config.jobConcurrency, await workers.capacity(db, Date.now() - LEASE_MS));
 		const averages = new Map<string, number>();
 		for (const kind of new Set([...queued, ...running].map((job) => job.kind))) {
 			const average = mean(await table.recentDurations(db, kind, AVERAGE_OF));
@@ -99,7 +129,7 @@ export class JobPool {
 			elapsedMs: now - Number(row.started_at ?? now),
 			fraction: row.progress === null ? null : (table.view(row).progress?.fraction ?? null)
 		}));
-		return estimate({ queued, running: progress, averages, concurrency: this.#rt.config.jobConcurrency });
+		return { queued, estimations: estimate({ queued, running: progress, averages, concurrency: slots }) };
 	}
 
 	async #fill(): Promise<void> {
@@ -126,7 +156,6 @@ export class JobPool {
 		const job = table.view(row);
 		const run: Run = { job, ownerId: row.owner_id, controller: new AbortController(), done: Promise.resolve() };
 		this.#runs.set(job.id, run);
-		this.#sent.delete(job.id);
 		run.done = this.#execute(run)
 			.catch((error: unknown) => this.#rt.log.error({ err: error, job: job.id }, 'job run failed to finish'))
 			.finally(() => {
@@ -168,12 +197,22 @@ export class JobPool {
 		if (outcome.state === 'succeeded') await notifications.send(run.ownerId, { type: 'job', ...successNotice(finished, outcome.output) });
 	}
 
-	/** Renews the leases of the jobs running here (a job whose lease is gone stops), then sweeps for dead workers' jobs. */
+	/**
+	 * Says this pool is alive and renews the leases of the jobs running here (a job whose lease is
+	 * gone stops; one whose cancel reached another instance too), then sweeps for dead workers' jobs.
+	 */
 	async #tick(): Promise<void> {
 		if (this.#stopped) return;
+		const { db } = this.#rt.store;
+		const now = Date.now();
+		await workers.seeWorker(db, this.worker, this.#rt.config.jobConcurrency, now);
+		await workers.forgetWorkers(db, now - 10 * LEASE_MS);
 		const ids = this.running();
-		const held = new Set(await table.heartbeat(this.#rt.store.db, this.worker, ids, Date.now()));
-		for (const id of ids) if (!held.has(id)) this.#runs.get(id)?.controller.abort('lost');
+		const held = new Map((await table.heartbeat(db, this.worker, ids, now)).map((row) => [row.id, row.cancelRequested]));
+		for (const id of ids) {
+			const cancelRequested = held.get(id);
+			if (cancelRequested !== false) this.#runs.get(id)?.controller.abort(cancelRequested ? 'cancelled' : 'lost');
+		}
 		await this.#sweep();
 		this.#publishEstimations();
 	}
@@ -183,7 +222,11 @@ export class JobPool {
 		const now = Date.now();
 		const reason = `The server running it stopped ${MAX_ATTEMPTS} times while it ran; it is not tried again.`;
 		const cutoff = leaseMs === Infinity ? Number.MAX_SAFE_INTEGER : now - leaseMs;
-		const { failed, requeued } = await table.recoverStale(this.#rt.store.db, cutoff, MAX_ATTEMPTS, reason, now);
+		const { cancelled, failed, requeued } = await table.recoverStale(this.#rt.store.db, cutoff, MAX_ATTEMPTS, reason, now);
+		for (const row of cancelled) {
+			await log.append(row.id, 'Cancelled: the server running it stopped before it could.', 'warn');
+			await events.publish(row.id, 'completed', events.completedOf(table.view(row)));
+		}
 		for (const row of requeued) {
 			await log.append(row.id, 'The server running this job stopped; it waits in the queue to run again from the start.', 'warn');
 		}
@@ -193,11 +236,15 @@ export class JobPool {
 		}
 		// The dead runs' partial files: at start they still counted as running (a shared store's
 		// lease had not run out yet), so nothing else removes them.
-		if (requeued.length || failed.length) await this.#removeOrphans();
+		if (requeued.length || failed.length || cancelled.length) await this.#removeOrphans();
 		if (requeued.length) this.wake();
 	}
 
-	/** Publishes each queued job's estimation when it changed (rank, queue size, or the ETA by 10% and at least half a second). */
+	/**
+	 * Publishes each queued job's estimation when it changed from the one last published (rank,
+	 * queue size, or the ETA by 10% and at least half a second): every instance estimates, and the
+	 * one that swaps the stored estimation publishes it, so a change goes out once.
+	 */
 	#publishEstimations(): void {
 		if (this.#estimating) {
 			this.#estimateAgain = true;
@@ -207,13 +254,14 @@ export class JobPool {
 		const publishing = (async () => {
 			do {
 				this.#estimateAgain = false;
-				const estimations = await this.estimations();
-				for (const [id, estimation] of estimations) {
-					if (!changed(this.#sent.get(id), estimation)) continue;
-					this.#sent.set(id, estimation);
-					await events.publish(id, 'estimation', estimation);
+				const { db } = this.#rt.store;
+				const { queued, estimations } = await this.#estimate();
+				for (const job of queued) {
+					const estimation = estimations.get(job.id)!;
+					const last = job.estimation === null ? undefined : (JSON.parse(job.estimation) as Estimation);
+					if (!changed(last, estimation)) continue;
+					if (await table.swapEstimation(db, job.id, job.estimation, JSON.stringify(estimation))) await events.publish(job.id, 'estimation', estimation);
 				}
-				for (const id of this.#sent.keys()) if (!estimations.has(id)) this.#sent.delete(id);
 			} while (this.#estimateAgain && !this.#stopped);
 		})().finally(() => (this.#estimating = false));
 		inBackground(this.#rt, 'job estimations', publishing);
@@ -230,10 +278,26 @@ export class JobPool {
 		}
 	}
 
+	/** Stops jobs running here when another instance got their cancel (the heartbeat is the fallback). */
+	async #listenForCancels(): Promise<void> {
+		const { bus, closing, log } = this.#rt;
+		while (!this.#stopped) {
+			try {
+				for await (const event of bus.subscribe(CANCELS, { signal: closing })) {
+					this.#runs.get(Number((event.data as { id: number }).id))?.controller.abort('cancelled');
+				}
+			} catch (error) {
+				if (!this.#stopped) log.warn({ err: error }, 'job cancel requests: listening again in a second');
+			}
+			await sleep(1000, undefined, { signal: closing }).catch(() => undefined);
+		}
+	}
+
 	#shutdown(): void {
 		this.#stopped = true;
 		clearInterval(this.#timer);
 		for (const run of this.#runs.values()) run.controller.abort('shutdown');
+		inBackground(this.#rt, 'job worker leaving', workers.forgetWorkers(this.#rt.store.db, 0, this.worker));
 	}
 }
 

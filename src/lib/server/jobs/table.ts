@@ -70,7 +70,7 @@ export async function openCount(db: Db, ownerId: number): Promise<number> {
 export function claim(db: Db, dialect: Dialect, worker: string, now: number): Promise<Row | undefined> {
 	return db
 		.updateTable('jobs')
-		.set((eb) => ({ state: 'running', worker, started_at: now, heartbeat_at: now, attempts: eb('attempts', '+', 1), progress: null }))
+		.set((eb) => ({ state: 'running', worker, started_at: now, heartbeat_at: now, attempts: eb('attempts', '+', 1), progress: null, cancel_requested_at: null, estimation: null }))
 		.where('id', '=', (eb) => {
 			const oldest = eb.selectFrom('jobs').select('id').where('state', '=', 'queued').orderBy('id').limit(1);
 			return dialect === 'postgres' ? oldest.forUpdate().skipLocked() : oldest;
@@ -110,7 +110,7 @@ export async function finish(db: Db, id: number, worker: string, outcome: Outcom
 export async function requeue(db: Db, id: number, worker: string): Promise<boolean> {
 	const result = await db
 		.updateTable('jobs')
-		.set({ state: 'queued', worker: null, started_at: null, heartbeat_at: null, progress: null })
+		.set({ state: 'queued', worker: null, started_at: null, heartbeat_at: null, progress: null, estimation: null })
 		.where('id', '=', id)
 		.where('state', '=', 'running')
 		.where('worker', '=', worker)
@@ -129,8 +129,8 @@ export async function cancelQueued(db: Db, id: number, now: number): Promise<boo
 	return Number(result.numUpdatedRows) === 1;
 }
 
-/** Renews `worker`'s lease on its running jobs; returns the ids it still holds. */
-export async function heartbeat(db: Db, worker: string, ids: number[], now: number): Promise<number[]> {
+/** Renews `worker`'s lease on its running jobs; returns those it still holds, and whether a cancel was asked for each. */
+export async function heartbeat(db: Db, worker: string, ids: number[], now: number): Promise<{ id: number; cancelRequested: boolean }[]> {
 	if (ids.length === 0) return [];
 	const rows = await db
 		.updateTable('jobs')
@@ -138,9 +138,20 @@ export async function heartbeat(db: Db, worker: string, ids: number[], now: numb
 		.where('id', 'in', ids)
 		.where('state', '=', 'running')
 		.where('worker', '=', worker)
-		.returning('id')
+		.returning(['id', 'cancel_requested_at'])
 		.execute();
-	return rows.map((row) => Number(row.id));
+	return rows.map((row) => ({ id: Number(row.id), cancelRequested: row.cancel_requested_at !== null }));
+}
+
+/** Asks whichever instance runs a job to stop it; false when it is not running. */
+export async function requestCancel(db: Db, id: number, now: number): Promise<boolean> {
+	const result = await db
+		.updateTable('jobs')
+		.set({ cancel_requested_at: now })
+		.where('id', '=', id)
+		.where('state', '=', 'running')
+		.executeTakeFirst();
+	return Number(result.numUpdatedRows) === 1;
 }
 
 /** Stores a running job's latest progress (and renews its lease). */
@@ -154,11 +165,26 @@ export async function saveProgress(db: Db, id: number, worker: string, progress:
 }
 
 /**
- * Running jobs whose worker stopped renewing its lease before `cutoff` (it died): those already
- * started `maxAttempts` times fail with `error`, the others go back to the queue. Each is one
- * conditional UPDATE, so a job is recovered once however many instances sweep.
+ * Running jobs whose worker stopped renewing its lease before `cutoff` (it died): those whose
+ * owner asked to cancel them are cancelled, those already started `maxAttempts` times fail with
+ * `error`, the others go back to the queue. Each is one conditional UPDATE, so a job is recovered
+ * once however many instances sweep.
  */
-export async function recoverStale(db: Db, cutoff: number, maxAttempts: number, error: string, now: number): Promise<{ failed: Row[]; requeued: Row[] }> {
+export async function recoverStale(
+	db: Db,
+	cutoff: number,
+	maxAttempts: number,
+	error: string,
+	now: number
+): Promise<{ cancelled: Row[]; failed: Row[]; requeued: Row[] }> {
+	const cancelled = await db
+		.updateTable('jobs')
+		.set({ state: 'cancelled', finished_at: now, worker: null, heartbeat_at: null })
+		.where('state', '=', 'running')
+		.where('heartbeat_at', '<', cutoff)
+		.where('cancel_requested_at', 'is not', null)
+		.returningAll()
+		.execute();
 	const failed = await db
 		.updateTable('jobs')
 		.set({ state: 'failed', finished_at: now, worker: null, heartbeat_at: null, error })
@@ -169,19 +195,34 @@ export async function recoverStale(db: Db, cutoff: number, maxAttempts: number, 
 		.execute();
 	const requeued = await db
 		.updateTable('jobs')
-		.set({ state: 'queued', worker: null, started_at: null, heartbeat_at: null, progress: null })
+		.set({ state: 'queued', worker: null, started_at: null, heartbeat_at: null, progress: null, estimation: null })
 		.where('state', '=', 'running')
 		.where('heartbeat_at', '<', cutoff)
 		.returningAll()
 		.execute();
-	return { failed, requeued };
+	return { cancelled, failed, requeued };
 }
 
+/** A queued job as estimations see it: `estimation` is the JSON last published for it. */
+export type QueuedJob = { id: number; kind: string; estimation: string | null };
+
 /** The queue in order, and the running jobs: what estimations are made of. */
-export async function queueState(db: Db): Promise<{ queued: { id: number; kind: string }[]; running: Row[] }> {
-	const queued = await db.selectFrom('jobs').select(['id', 'kind']).where('state', '=', 'queued').orderBy('id').execute();
+export async function queueState(db: Db): Promise<{ queued: QueuedJob[]; running: Row[] }> {
+	const queued = await db.selectFrom('jobs').select(['id', 'kind', 'estimation']).where('state', '=', 'queued').orderBy('id').execute();
 	const running = await db.selectFrom('jobs').selectAll().where('state', '=', 'running').orderBy('id').execute();
-	return { queued: queued.map((row) => ({ id: Number(row.id), kind: row.kind })), running };
+	return { queued: queued.map((row) => ({ id: Number(row.id), kind: row.kind, estimation: row.estimation })), running };
+}
+
+/** Stores a queued job's new estimation if the stored one is still `previous`: true for the one instance that swapped it. */
+export async function swapEstimation(db: Db, id: number, previous: string | null, next: string): Promise<boolean> {
+	const result = await db
+		.updateTable('jobs')
+		.set({ estimation: next })
+		.where('id', '=', id)
+		.where('state', '=', 'queued')
+		.where('estimation', previous === null ? 'is' : '=', previous)
+		.executeTakeFirst();
+	return Number(result.numUpdatedRows) === 1;
 }
 
 /** How long the last `limit` successful runs of a kind took (ms), newest first. */

@@ -1,8 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '$lib/shared/socket-events';
 import * as accounts from '../accounts';
 import * as chat from '../chat';
+import { redisConnection } from '../redis-connection';
 import type { Runtime } from '../runtime';
 import { allowedOrigin, readCookie } from './handshake';
 
@@ -32,6 +34,8 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 		}
 	});
 
+	if (rt.config.redisUrl) useRedis(io, rt, rt.config.redisUrl);
+
 	io.use(async (socket, next) => {
 		const user = await accounts.authenticate(readCookie(socket.request.headers.cookie, accounts.SESSION_COOKIE));
 		if (!user) return next(new Error('unauthorized: sign in first'));
@@ -53,4 +57,28 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 
 	rt.io = io;
 	return io;
+}
+
+/**
+ * Puts Socket.IO on the Redis Streams adapter: broadcasts, room operations (sign-out closing a
+ * session's sockets) and connection state recovery reach every instance; chat presence is shared
+ * too. Its stream, channels and session keys live under REDIS_PREFIX; closing the server closes its
+ * connections.
+ */
+function useRedis(io: RealtimeServer, rt: Runtime, url: string): void {
+	const prefix = `${rt.config.redisPrefix}socket.io`;
+	let closed = false;
+	// Commands wait out a short outage instead of failing: a broadcast sent meanwhile goes out after it.
+	const redis = redisConnection(url, `runnel-sio-${process.pid}`, { log: rt.log, options: { maxRetriesPerRequest: null }, quiet: () => closed });
+	io.adapter(createAdapter(redis, { streamName: prefix, channelPrefix: prefix, sessionKeyPrefix: `${prefix}:session:`, onlyPlaintext: true }));
+	chat.sharePresence(rt);
+	const close = io.close.bind(io);
+	io.close = async (callback) => {
+		closed = true;
+		// Before the sockets close: this instance's users are then announced offline by another one, unless they come to it.
+		await chat.unsharePresence(rt);
+		await close();
+		redis.disconnect();
+		callback?.();
+	};
 }

@@ -1,11 +1,13 @@
-// Test utility: in PostgreSQL mode (TEST_DATABASE_URL set) each test file gets a fresh database of
-// its own, dropped afterwards; otherwise nothing (the store is SQLite in the test's DATA_DIR).
+// Test utility: in cluster mode (TEST_DATABASE_URL set) each test file gets a fresh database of its
+// own and, with TEST_REDIS_URL too, a Redis key prefix of its own for the bus and Socket.IO, all
+// dropped afterwards; otherwise nothing (SQLite in the test's DATA_DIR, the in-process bus).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { testRedis } from './redis';
 
-/** What a test adds to its environment: DATABASE_URL in PostgreSQL mode, nothing otherwise. */
+/** What a test adds to its environment: DATABASE_URL (and REDIS_URL, REDIS_PREFIX) in cluster mode, nothing otherwise. */
 export interface TestDatabase {
-	env: { DATABASE_URL?: string };
+	env: { DATABASE_URL?: string; REDIS_URL?: string; REDIS_PREFIX?: string };
 	mode: 'sqlite' | 'postgres';
 	/** Drops the database (PostgreSQL mode). */
 	drop(): Promise<void>;
@@ -31,9 +33,13 @@ export async function testDatabase(name: string, base = process.env.TEST_DATABAS
 	await admin(base, (client) => client.query(`CREATE DATABASE ${database}`));
 	const url = new URL(base);
 	url.pathname = `/${database}`;
+	const redis = testRedis(name);
 	return {
-		env: { DATABASE_URL: url.toString() },
+		env: { DATABASE_URL: url.toString(), ...(redis && { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix }) },
 		mode: 'postgres',
-		drop: () => admin(base, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => {})
+		async drop() {
+			await admin(base, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+			await redis?.drop();
+		}
 	};
 }

@@ -24,18 +24,21 @@ export function testRedis(name: string, url = testRedisUrl): TestRedis | null {
 	return {
 		url,
 		prefix,
-		async drop() {
-			const client = new Redis(url, { maxRetriesPerRequest: 2 });
-			try {
-				let cursor = '0';
-				do {
-					const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-					cursor = next;
-					if (keys.length) await client.unlink(...keys);
-				} while (cursor !== '0');
-			} finally {
-				client.disconnect();
-			}
-		}
+		drop: () => dropKeys(url, prefix)
 	};
+}
+
+/** Deletes every key that starts with `prefix` (a test run's own, or all `runnel-test:e2e:` ones). */
+export async function dropKeys(url: string, prefix: string): Promise<void> {
+	const client = new Redis(url, { maxRetriesPerRequest: 2 });
+	try {
+		let cursor = '0';
+		do {
+			const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+			cursor = next;
+			if (keys.length) await client.unlink(...keys);
+		} while (cursor !== '0');
+	} finally {
+		client.disconnect();
+	}
 }

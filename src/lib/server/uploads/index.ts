@@ -5,7 +5,7 @@ import { HttpError } from '../errors';
 import * as files from '../files/store';
 import { runtime } from '../runtime';
 import * as chunk from './chunk';
-import { tryLock } from './lock';
+import { uploadLocks } from './lock';
 import { sanitizeName } from './sanitize';
 import { startSweeper } from './sweep';
 
@@ -74,7 +74,7 @@ export async function status(ownerId: number, id: string): Promise<UploadInfo> {
  */
 export async function append(ownerId: number, id: string, request: Request): Promise<ChunkResult> {
 	await row(ownerId, id);
-	const release = tryLock(id);
+	const release = await uploadLocks().tryLock(id);
 	if (!release) throw new HttpError(423, 'Another chunk of this upload is being written: wait for it, then ask for the offset.');
 	try {
 		const upload = await row(ownerId, id);
@@ -97,7 +97,7 @@ export async function append(ownerId: number, id: string, request: Request): Pro
 		await runtime().store.db.deleteFrom('uploads').where('id', '=', id).execute();
 		return { kind: 'done', file };
 	} finally {
-		release();
+		await release();
 	}
 }
 

@@ -80,9 +80,11 @@ export class ChatSession extends SocketClient<ServerToClientEvents, ClientToServ
 			const room = this.#room(roomId);
 			if (room && id >= room.lastId) room.unread = 0;
 		});
-		this.on('presence:changed', ({ roomId, user, online }) => {
+		this.on('presence:changed', ({ roomId, changes }) => {
 			const list = this.members[roomId];
-			if (list) this.members = { ...this.members, [roomId]: list.map((m) => (m.id === user.id ? { ...m, online } : m)) };
+			if (!list) return;
+			const online = new Map(changes.map((c) => [c.user.id, c.online]));
+			this.members = { ...this.members, [roomId]: list.map((m) => (online.has(m.id) ? { ...m, online: online.get(m.id)! } : m)) };
 		});
 		this.on('typing:started', ({ roomId, user }) => user.id !== this.user?.id && this.#typing.started(roomId, user));
 	}

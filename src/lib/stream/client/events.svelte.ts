@@ -18,9 +18,12 @@ export interface EventsOptions {
 	withCredentials?: boolean;
 	/** Events the async iterator holds before it drops the oldest (default 256). */
 	bufferSize?: number;
-	/** Longest wait between reconnects in ms (default 30 000). */
+	/** Longest wait between reconnects in ms (default 10 000: a person waiting for a page to come back notices more than that). */
 	maxDelay?: number;
 }
+
+/** The longest reconnect backoff unless EventsOptions.maxDelay says otherwise. */
+const MAX_DELAY_MS = 10_000;
 
 type MessageHandler = (data: unknown, id?: string) => void;
 
@@ -153,12 +156,23 @@ export class EventStream<E extends Record<string, unknown>> {
 		this.lastEventId = lastEventId;
 		if (this.status === 'closed') return;
 		this.status = 'reconnecting';
-		const delay = Math.max(this.#notBefore, backoffDelay(this.#attempt++, this.#retry ?? 1000, this.#options.maxDelay));
+		const asked = this.#notBefore;
+		const delay = Math.max(asked, backoffDelay(this.#attempt++, this.#retry ?? 1000, this.#options.maxDelay ?? MAX_DELAY_MS));
 		this.#notBefore = 0;
-		this.#timer = setTimeout(() => {
-			this.#timer = null;
-			this.#connect();
-		}, delay);
+		this.#timer = setTimeout(() => this.#reconnectNow(), delay);
+		// The browser says the network is back: don't sit out the backoff (a server's Retry-After still counts).
+		if (asked === 0 && typeof window !== 'undefined') window.addEventListener('online', this.#onOnline, { once: true });
+	}
+
+	#onOnline = () => {
+		if (this.#timer) this.#reconnectNow();
+	};
+
+	#reconnectNow() {
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = null;
+		if (typeof window !== 'undefined') window.removeEventListener('online', this.#onOnline);
+		this.#connect();
 	}
 
 	#reset() {
@@ -179,6 +193,7 @@ export class EventStream<E extends Record<string, unknown>> {
 	#stop(failure: Error | null) {
 		if (this.#timer) clearTimeout(this.#timer);
 		this.#timer = null;
+		if (typeof window !== 'undefined') window.removeEventListener('online', this.#onOnline);
 		this.#connection?.close();
 		this.#connection = null;
 		this.status = 'closed';

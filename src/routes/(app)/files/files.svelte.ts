@@ -1,7 +1,7 @@
 import { deleteFile, downloadFileById, getFiles, openFilesEvents, postFileShare, postFileVisibility } from '$lib/api/files.api';
 import { getRooms } from '$lib/api/rooms.api';
 import type { EventStream } from '$lib/stream/client';
-import { mergePage } from '$lib/state/paging';
+import { PagedList } from '$lib/state/paged-list.svelte';
 
 export type FileView = Awaited<ReturnType<typeof getFiles>>['items'][number];
 export type RoomOption = Awaited<ReturnType<typeof getRooms>>['items'][number];
@@ -14,20 +14,12 @@ export interface DownloadState {
 }
 
 /** The files I may see, kept live by the files event stream; downloads and owner actions. */
-export class FileList {
-	items = $state<FileView[]>([]);
+export class FileList extends PagedList<FileView, string> {
 	rooms = $state<RoomOption[]>([]);
-	nextBefore = $state<string | null>(null);
-	loaded = $state(false);
-	loading = $state(false);
-	error = $state<string | null>(null);
 	downloads = $state<Record<string, DownloadState>>({});
 
 	#stream: EventStream<FileEvents> | null = null;
-	/** The stream opened once (a fresh stream starts at the newest event). */
-	#opened = false;
-	/** A list response in flight may predate where the stream started: load the page again after it. */
-	#stale = false;
+	protected readonly loadError = 'Could not load files.';
 
 	/** Loads the first page and the rooms, and follows live changes. */
 	start(): void {
@@ -42,14 +34,7 @@ export class FileList {
 		});
 		stream.onMessage('removed', ({ id }) => (this.items = this.items.filter((f) => f.id !== id)));
 		stream.onReset(() => void this.reload());
-		stream.onOpen(() => {
-			if (this.#opened) return;
-			this.#opened = true;
-			// A file created after the page was listed but before the stream began would be in
-			// neither: listing again closes that gap.
-			if (this.loading) this.#stale = true;
-			else if (this.loaded) void this.reload();
-		});
+		stream.onOpen(() => this.streamStarted());
 		void this.reload();
 		void getRooms().then(({ items }) => (this.rooms = items), () => {});
 	}
@@ -58,33 +43,16 @@ export class FileList {
 		this.#stream?.close();
 	}
 
-	/** Loads the newest page again. */
-	async reload(): Promise<void> {
-		this.loaded = false;
-		this.nextBefore = null;
-		await this.loadMore();
+	protected fetchPage(before: string | undefined) {
+		return getFiles(before === undefined ? {} : { before });
 	}
 
-	/** Loads the next older page. */
-	async loadMore(): Promise<void> {
-		if (this.loading) return;
-		this.loading = true;
-		this.error = null;
-		const first = !this.loaded;
-		try {
-			const page = await getFiles(first ? {} : { before: this.nextBefore ?? undefined });
-			this.items = mergePage(this.items, page.items, first, (f) => f.id, (f, top) => f.created > (top?.created ?? 0));
-			this.nextBefore = page.nextBefore;
-			this.loaded = true;
-		} catch (error) {
-			this.error = (error as Error).message || 'Could not load files.';
-		} finally {
-			this.loading = false;
-		}
-		if (this.#stale) {
-			this.#stale = false;
-			await this.reload();
-		}
+	protected key(file: FileView): string {
+		return file.id;
+	}
+
+	protected isNewer(file: FileView, top: FileView | undefined): boolean {
+		return file.created > (top?.created ?? 0);
 	}
 
 	/** Downloads a file with progress, verifies it, and hands it to the browser. */

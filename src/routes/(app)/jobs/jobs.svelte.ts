@@ -3,7 +3,7 @@ import { deleteJob, getJob, getJobs, openJobEvents, postJobs, readJobLog } from 
 import type { ExportRequest, Job, JobEvents, JobState } from '$lib/shared/jobs';
 import { isFinished } from '$lib/shared/jobs';
 import type { EventStream, TextStream } from '$lib/stream/client';
-import { mergePage } from '$lib/state/paging';
+import { PagedList, type Page } from '$lib/state/paged-list.svelte';
 
 /** Where the log panel of a job is. */
 export type LogStatus = 'closed' | 'loading' | 'live' | 'ended' | 'error';
@@ -143,18 +143,14 @@ export class JobItem {
 }
 
 /** My jobs, newest first, each live; the export form's submit. */
-export class JobList {
-	items = $state<JobItem[]>([]);
-	nextBefore = $state<number | null>(null);
-	loaded = $state(false);
-	loading = $state(false);
-	error = $state<string | null>(null);
+export class JobList extends PagedList<JobItem, number> {
 	submitting = $state(false);
 	submitError = $state<string | null>(null);
 	/** Ticks every second, for the "starts in" countdowns. */
 	now = $state(Date.now());
 
 	#timer: ReturnType<typeof setInterval> | undefined;
+	protected readonly loadError = 'Could not load your jobs.';
 
 	/** Loads the first page and follows the unfinished jobs. */
 	start(): void {
@@ -167,34 +163,25 @@ export class JobList {
 		for (const item of this.items) item.dispose();
 	}
 
-	/** Loads the newest page again. */
-	async reload(): Promise<void> {
-		this.loaded = false;
-		this.nextBefore = null;
-		await this.loadMore();
+	/** A page of my jobs, each the item already shown for it or a new one. */
+	protected async fetchPage(before: number | undefined): Promise<Page<JobItem, number>> {
+		const page = await getJobs(before === undefined ? {} : { before });
+		const known = new Map(this.items.map((item) => [item.job.id, item]));
+		return { items: page.items.map((job) => known.get(job.id) ?? new JobItem(job)), nextBefore: page.nextBefore };
 	}
 
-	/** Loads the next older page. */
-	async loadMore(): Promise<void> {
-		if (this.loading) return;
-		this.loading = true;
-		this.error = null;
-		const first = !this.loaded;
-		try {
-			const page = await getJobs(first ? {} : { before: this.nextBefore ?? undefined });
-			const known = new Map(this.items.map((item) => [item.job.id, item]));
-			const fresh = page.items.map((job) => known.get(job.id) ?? new JobItem(job));
-			const merged = mergePage(this.items, fresh, first, (item) => item.job.id, (item, top) => item.job.id > (top?.job.id ?? 0));
-			for (const item of this.items) if (!merged.includes(item)) item.dispose();
-			this.items = merged;
-			for (const item of merged) item.watch();
-			this.nextBefore = page.nextBefore;
-			this.loaded = true;
-		} catch (error) {
-			this.error = (error as Error).message || 'Could not load your jobs.';
-		} finally {
-			this.loading = false;
-		}
+	protected key(item: JobItem): number {
+		return item.job.id;
+	}
+
+	protected isNewer(item: JobItem, top: JobItem | undefined): boolean {
+		return item.job.id > (top?.job.id ?? 0);
+	}
+
+	/** Items that left the list stop following; the others (and the new) follow their job. */
+	protected override pageMerged(_page: Page<JobItem, number>, before: JobItem[]): void {
+		for (const item of before) if (!this.items.includes(item)) item.dispose();
+		for (const item of this.items) item.watch();
 	}
 
 	/** Queues an export; 400s come back as `submitError`. */

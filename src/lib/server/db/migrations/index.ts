@@ -7,6 +7,7 @@ import { files } from './004-files';
 import { analytics } from './005-analytics';
 import { chat } from './006-chat';
 import { jobs } from './007-jobs';
+import { jobInstances } from './008-job-instances';
 
 /** Every migration in order; names sort by their number and are never renamed once shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -17,6 +18,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
 		'004-files': files(),
 		'005-analytics': analytics(dialect),
 		'006-chat': chat(dialect),
-		'007-jobs': jobs(dialect)
+		'007-jobs': jobs(dialect),
+		'008-job-instances': jobInstances()
 	};
 }
