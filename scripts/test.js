@@ -55,9 +55,11 @@ run('unit tests (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--rep
 const vitestCounts = (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests + (r.numFailedTestSuites && !r.numFailedTests ? r.numFailedTestSuites : 0), skipped: r.numPendingTests + r.numTodoTests });
 count('vitest', `${OUT}/vitest.json`, vitestCounts);
 
-// The server-side suite again on PostgreSQL (each spec file gets a fresh database, dropped after).
+// The server-side suite again in cluster mode: each spec file gets a fresh PostgreSQL database and,
+// with TEST_REDIS_URL, a Redis key prefix (bus and Socket.IO adapter), dropped after.
 if (process.env.TEST_DATABASE_URL) {
-	run('server suite on PostgreSQL (vitest, TEST_DATABASE_URL)', 'npx', [
+	const suiteMode = process.env.TEST_REDIS_URL ? 'PostgreSQL and Redis' : 'PostgreSQL (TEST_REDIS_URL not set: in-process bus)';
+	run(`server suite on ${suiteMode} (vitest, TEST_DATABASE_URL)`, 'npx', [
 		'vitest', 'run', 'src/lib/server', '--reporter=default', '--reporter=json', `--outputFile=${OUT}/vitest-postgres.json`
 	]);
 	count('vitest on PostgreSQL', `${OUT}/vitest-postgres.json`, vitestCounts);

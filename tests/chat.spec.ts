@@ -60,9 +60,15 @@ test('two people chat in real time: join line, typing, presence, Shift+Enter, un
 	await expect(ana.page.getByTestId('system-line').filter({ hasText: `${bo.name} joined` })).toBeVisible();
 	await expect(ana.page.getByTestId('member').filter({ hasText: bo.name })).toHaveAttribute('data-online', 'true');
 
-	await bo.page.getByRole('textbox', { name: `Message #${room}` }).pressSequentially('hel');
-	await expect(ana.page.getByTestId('typing')).toHaveText(`${bo.name} is typing…`);
-	await bo.page.getByRole('textbox', { name: `Message #${room}` }).press('Enter');
+	const composer = bo.page.getByRole('textbox', { name: `Message #${room}` });
+	// Typing signals are volatile (a relay that meets a busy connection is dropped) and the page sends
+	// one every TYPING_EVERY_MS while its user types: type on until the indicator shows.
+	await expect(async () => {
+		await composer.pressSequentially('hel');
+		await expect(ana.page.getByTestId('typing')).toHaveText(`${bo.name} is typing…`, { timeout: 2500 });
+	}).toPass({ timeout: 15_000 });
+	await composer.fill('hel');
+	await composer.press('Enter');
 	await expect(texts(ana)).toHaveText(['hel']);
 	await expect(ana.page.getByTestId('typing')).toHaveText('');
 	await expect(bo.page.getByTestId('message')).toHaveAttribute('data-state', 'sent');

@@ -8,10 +8,11 @@ import type { Job } from '../src/lib/shared/jobs';
 import { testDatabase, type TestDatabase } from '../src/lib/server/testing/database';
 import { testRedis, type TestRedis } from '../src/lib/server/testing/redis';
 import { call, signUp, until } from './support/clients';
+import { clusterUnavailable } from './support/cluster';
 import { startServer, type AppServer } from './support/server';
 
-const ready = Boolean(process.env.TEST_DATABASE_URL?.trim() && process.env.TEST_REDIS_URL?.trim());
-test.skip(!ready, 'cluster state: skipped, set TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis shared by two instances)');
+const unavailable = clusterUnavailable();
+test.skip(unavailable !== null, `cluster state: ${unavailable}`);
 
 /** Two instances' worth of shared resources; `start` adds an instance, `drop` stops them all and removes everything. */
 async function cluster(name: string, env: Record<string, string> = {}) {

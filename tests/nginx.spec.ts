@@ -19,7 +19,9 @@ const missing = !nginx
 		? 'TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)'
 		: !process.env.TEST_REDIS_URL?.trim()
 			? 'TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379)'
-			: undefined;
+			: process.env.E2E_STORE !== 'postgres'
+				? 'it runs once, in the cluster-mode pass (E2E_STORE=postgres)'
+				: undefined;
 
 // The reason shows in every runner's output, in the tests' titles.
 test.describe(`two instances behind nginx${missing ? ` (skipped: ${missing})` : ''}`, () => {

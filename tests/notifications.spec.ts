@@ -11,8 +11,9 @@ test('two tabs of one user see a notification live; marking read in one updates 
 	const response = await page.request.post('/api/notifications', { data: { title: 'Build finished', body: 'All green.', link: '/jobs' } });
 	expect(response.status()).toBe(201);
 
-	for (const tab of [page, other]) await expect(tab.getByTestId('unread-badge')).toHaveText('1');
+	// The toast first: it goes away by itself after a few seconds.
 	await expect(other.getByRole('status').filter({ hasText: 'Build finished' })).toBeVisible();
+	for (const tab of [page, other]) await expect(tab.getByTestId('unread-badge')).toHaveText('1');
 	const item = page.getByTestId('notification').filter({ hasText: 'Build finished' });
 	await expect(item).toContainText('All green.');
 	// The list shows it already: no toast on the Notifications page itself.
