@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import type { ChatMessage } from '../src/lib/shared/chat';
-import { catchUp, contiguousEnd, mergeMessages } from '../src/lib/stream/client/chat-log';
+import type { HistoryPage } from '../src/lib/stream/client/chat-log';
 import { callWithRetry } from '../src/lib/stream/client/socket-call';
-import { chatSocket, connected, must, type ChatSocket } from './support/chat';
+import { chatSocket, connected, must, RoomLog, type ChatSocket } from './support/chat';
 import { openAppDb } from './support/app-db';
 import { signUp, until } from './support/clients';
 import { startServer, type AppServer } from './support/server';
@@ -21,60 +21,25 @@ const RETRY = { ackTimeout: 3000, retries: 50, offlineWait: 30_000 };
 
 /** One chat client: sends its messages one after another, keeps the room's history like the page does. */
 class Member {
-	list: ChatMessage[] = [];
 	acked: ChatMessage[] = [];
 	connects = { recovered: 0, fresh: 0, sinceRestart: 0 };
-	/** Why a catch-up gave up, if one did: the test fails with it instead of waiting out its timeout. */
-	failure: Error | null = null;
-	#catching: Promise<void> | null = null;
-	#again = false;
+	readonly log: RoomLog;
 
 	constructor(
 		readonly name: string,
 		readonly socket: ChatSocket,
 		readonly roomId: number
 	) {
-		socket.on('message:new', (message) => this.#receive(message));
-		// Like the page: catch up after every connect, recovered too (Socket.IO drops what the room
-		// got while the server's middlewares ran for the recovered socket).
-		socket.on('connect', () => {
+		this.log = new RoomLog(roomId, (after) => callWithRetry<HistoryPage>(this.raw, 'messages:list', [{ roomId, after, limit: 200 }], RETRY));
+		this.log.use(socket, () => {
 			if (socket.recovered) this.connects.recovered++;
 			else this.connects.fresh++;
 			this.connects.sinceRestart++;
-			this.#follow();
 		});
 	}
 
 	get raw(): Socket {
 		return this.socket as unknown as Socket;
-	}
-
-	#receive(message: ChatMessage) {
-		if (message.roomId !== this.roomId) return;
-		this.list = mergeMessages(this.list, [message]);
-		if (contiguousEnd(this.list) < message.id || this.list[0].id !== 1) this.#follow();
-	}
-
-	#follow(): void {
-		this.catchUp().catch((error: Error) => (this.failure ??= error));
-	}
-
-	/** What came after the contiguous end (from the start while the list does not begin at 1). */
-	catchUp(): Promise<void> {
-		if (this.#catching) {
-			this.#again = true;
-			return this.#catching;
-		}
-		this.#catching = (async () => {
-			do {
-				this.#again = false;
-				const from = this.list[0]?.id === 1 ? this.list : [];
-				const result = await catchUp(from, (after) => callWithRetry(this.raw, 'messages:list', [{ roomId: this.roomId, after, limit: 200 }], RETRY));
-				if (result.error) throw new Error(`${this.name}: catch-up failed: ${result.error}`);
-				this.list = mergeMessages(this.list, result.list);
-			} while (this.#again);
-		})().finally(() => (this.#catching = null));
-		return this.#catching;
 	}
 
 	async sendAll(): Promise<void> {
@@ -87,7 +52,7 @@ class Member {
 			);
 			if (!reply.ok) throw new Error(`${this.name} #${i} refused: ${reply.error}`);
 			this.acked.push(reply.message);
-			this.#receive(reply.message);
+			this.log.receive(reply.message);
 		}
 	}
 }
@@ -155,13 +120,13 @@ test('20 clients × 100 messages through random drops and a restart: stored = se
 		// Every client ends with exactly that history: same ids, same messages, same order.
 		const expected = stored.map((m) => `${m.seq}:${m.client_id ?? m.kind}`);
 		const caughtUp = () => {
-			const failed = members.find((m) => m.failure);
-			if (failed) throw failed.failure;
-			return members.every((m) => m.list.length === stored.length);
+			const failed = members.find((m) => m.log.failure);
+			if (failed) throw failed.log.failure;
+			return members.every((m) => m.log.list.length === stored.length);
 		};
 		await until(caughtUp, 20_000, 'every client to catch up');
-		for (const member of members) await member.catchUp();
-		for (const member of members) expect(member.list.map((m) => `${m.id}:${m.clientId ?? m.kind}`), member.name).toEqual(expected);
+		for (const member of members) await member.log.catchUp();
+		for (const member of members) expect(member.log.list.map((m) => `${m.id}:${m.clientId ?? m.kind}`), member.name).toEqual(expected);
 
 		// The run really went through drops (most recovered by Socket.IO) and one restart (caught up by id).
 		expect(drops).toBeGreaterThan(40);

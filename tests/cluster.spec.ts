@@ -3,7 +3,7 @@ import { ALIVE_MS, HEARTBEAT_MS } from '../src/lib/server/chat/presence-redis';
 import type { ChatMessage, PresenceChange } from '../src/lib/shared/chat';
 import { chatSocket, connected, must, type ChatSocket } from './support/chat';
 import { call, follow, signUp, until } from './support/clients';
-import { clusterUnavailable, NotificationView, ownRedis, RoomLog, sendAll, startCluster, type Cluster } from './support/cluster';
+import { clusterRoomLog, clusterUnavailable, NotificationView, ownRedis, sendAll, startCluster, type Cluster } from './support/cluster';
 import { uniqueName } from './support/fixtures';
 
 // Two production instances on two ports, one PostgreSQL database, one Redis key prefix: what a
@@ -226,7 +226,7 @@ test('SIGKILL one instance mid-run: its stream and chat clients resume on the ot
 	// Cy is on A too, and does not come back after A dies.
 	const cySocket = (await socketOf(a.url, cy, { reconnection: false })).socket;
 	await must(cySocket, 'room:join', { roomId });
-	const anaLog = new RoomLog(roomId);
+	const anaLog = clusterRoomLog(roomId);
 	anaLog.use(anaSocket);
 
 	// Traffic: notifications published through B, messages from both; A dies in the middle of it.
@@ -294,7 +294,7 @@ test('Redis restarted empty mid-run: no instance crashes; streams and chats catc
 		const onB = await socketOf(b.url, bo);
 		const roomId = (await must(onB.socket, 'room:create', { name: 'outage' })).room.id;
 		await must(onA.socket, 'room:join', { roomId });
-		const anaLog = new RoomLog(roomId);
+		const anaLog = clusterRoomLog(roomId);
 		anaLog.use(onA.socket);
 
 		const published: string[] = [];

@@ -6,8 +6,8 @@ import type { Socket } from 'socket.io-client';
 import { testDatabase } from '../../src/lib/server/testing/database';
 import { testRedis } from '../../src/lib/server/testing/redis';
 import type { ChatMessage } from '../../src/lib/shared/chat';
-import { catchUp, contiguousEnd, mergeMessages } from '../../src/lib/stream/client/chat-log';
-import type { ChatSocket } from './chat';
+import type { HistoryPage } from '../../src/lib/stream/client/chat-log';
+import { RoomLog, type ChatSocket } from './chat';
 import { call, follow, freePort, type Seen } from './clients';
 import { runName, startServer, type AppServer } from './server';
 
@@ -131,62 +131,21 @@ export function askOnce(socket: ChatSocket, event: string, payload: object, ms =
 }
 
 /**
- * One room's history as a page keeps it: live `message:new` merged by id, holes and reconnects
- * caught up with `messages:list` from whichever socket is current.
+ * A RoomLog that asks whichever socket it follows now, once per try, retrying a dead instance's
+ * silence for a few seconds.
  */
-export class RoomLog {
-	list: ChatMessage[] = [];
-	failure: Error | null = null;
-	#socket: ChatSocket | null = null;
-	#catching: Promise<void> | null = null;
-	#again = false;
-
-	constructor(readonly roomId: number) {}
-
-	/** Follows the room through this socket from now on (a page's new connection). */
-	use(socket: ChatSocket): void {
-		this.#socket = socket;
-		socket.on('message:new', (message) => socket === this.#socket && this.receive(message));
-		socket.on('connect', () => socket === this.#socket && this.#follow());
-		if (socket.connected) this.#follow();
-	}
-
-	receive(message: ChatMessage): void {
-		if (message.roomId !== this.roomId) return;
-		this.list = mergeMessages(this.list, [message]);
-		if (contiguousEnd(this.list) < message.id || this.list[0].id !== 1) this.#follow();
-	}
-
-	#follow(): void {
-		this.catchUp().catch((error: Error) => (this.failure ??= error));
-	}
-
-	/** Fetches what came after the contiguous end (from the start while the list does not begin at 1). */
-	catchUp(): Promise<void> {
-		if (this.#catching) {
-			this.#again = true;
-			return this.#catching;
+export function clusterRoomLog(roomId: number): RoomLog {
+	const log: RoomLog = new RoomLog(roomId, async (after) => {
+		for (let tries = 0; ; tries++) {
+			try {
+				return (await askOnce(log.socket!, 'messages:list', { roomId, after, limit: 200 })) as HistoryPage;
+			} catch (error) {
+				if (tries > 30) throw error;
+				await sleep(200);
+			}
 		}
-		this.#catching = (async () => {
-			do {
-				this.#again = false;
-				const from = this.list[0]?.id === 1 ? this.list : [];
-				const result = await catchUp(from, async (after) => {
-					for (let tries = 0; ; tries++) {
-						try {
-							return (await askOnce(this.#socket!, 'messages:list', { roomId: this.roomId, after, limit: 200 })) as never;
-						} catch (error) {
-							if (tries > 30) throw error;
-							await sleep(200);
-						}
-					}
-				});
-				if (result.error) throw new Error(`catch-up failed: ${result.error}`);
-				this.list = mergeMessages(this.list, result.list);
-			} while (this.#again);
-		})().finally(() => (this.#catching = null));
-		return this.#catching;
-	}
+	});
+	return log;
 }
 
 /**
