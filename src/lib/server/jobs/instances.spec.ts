@@ -94,6 +94,7 @@ async function lastEvent(id: number) {
 	const { bus } = runtime();
 	const head = await bus.head(topic(id));
 	let last;
+	if (head === '0') return last; // nothing published yet: a subscription would wait for the first
 	for await (const event of bus.subscribe(topic(id), { after: '0' })) if ((last = event).id === head) break;
 	return last;
 }
