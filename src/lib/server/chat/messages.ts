@@ -86,16 +86,21 @@ export function post(input: NewMessage): Promise<Posted> {
 	});
 }
 
-/** The stored message of each (author, clientId) of the batch that was used before. */
+/** What names a post's clientId among its author's (`<author id>:<clientId>`), or null without one. */
+function clientKey({ author, clientId }: { author: ChatUser | null; clientId?: string | null }): string | null {
+	return author && clientId != null ? `${author.id}:${clientId}` : null;
+}
+
+/** The stored message of each (author, clientId) of the batch that was used before, by clientKey. */
 async function storedBefore(batch: PendingPost[]): Promise<Map<string, Row>> {
-	const keyed = batch.filter(({ input }) => input.clientId != null && input.author);
+	const keyed = batch.filter(({ input }) => clientKey(input) !== null);
 	const found = new Map<string, Row>();
 	for (let i = 0; i < keyed.length; i += 100) {
 		const slice = keyed.slice(i, i + 100);
 		const rows = await selectMessages()
 			.where((eb) => eb.or(slice.map(({ input }) => eb.and([eb('c.user_id', '=', input.author!.id), eb('c.client_id', '=', input.clientId!)]))))
 			.execute();
-		for (const row of rows) found.set(`${row.user_id}:${row.client_id}`, row);
+		for (const row of rows) found.set(`${row.user_id}:${row.client_id}`, row); // clientKey of the row's post
 	}
 	return found;
 }
@@ -112,7 +117,7 @@ async function storeAll(roomId: number, batch: PendingPost[]): Promise<void> {
 		const repeats = new Map<string, PendingPost[]>();
 		for (const item of batch) {
 			const { input } = item;
-			const key = input.clientId != null && input.author ? `${input.author.id}:${input.clientId}` : null;
+			const key = clientKey(input);
 			const before = key ? stored.get(key) : undefined;
 			if (before) {
 				if (before.room_id !== roomId) item.reject(new ChatError('This clientId was already used for a message in another room.'));
@@ -166,19 +171,18 @@ function emitted(item: PendingPost, message: ChatMessage, repeats: Map<string, P
  * else gets the refusal.
  */
 async function settleRefused(item: PendingPost, refusal: unknown, repeats: Map<string, PendingPost[]>): Promise<void> {
-	const { author, clientId, roomId } = item.input;
+	const key = clientKey(item.input);
 	const row =
-		author && clientId != null && (refusal as Error)?.name === 'ChatError'
-			? await selectMessages().where('c.user_id', '=', author.id).where('c.client_id', '=', clientId).executeTakeFirst().catch(() => undefined)
-			: undefined;
+		key && (refusal as Error)?.name === 'ChatError' ? (await storedBefore([item]).catch(() => new Map<string, Row>())).get(key) : undefined;
 	for (const each of [item, ...(repeatsOf(item, repeats) ?? [])]) {
-		if (row && row.room_id === roomId) each.resolve({ message: view(row), duplicate: true });
+		if (row && row.room_id === item.input.roomId) each.resolve({ message: view(row), duplicate: true });
 		else each.reject(refusal);
 	}
 }
 
-function repeatsOf({ input: { author, clientId } }: PendingPost, repeats: Map<string, PendingPost[]>): PendingPost[] | undefined {
-	return author && clientId != null ? repeats.get(`${author.id}:${clientId}`) : undefined;
+function repeatsOf(item: PendingPost, repeats: Map<string, PendingPost[]>): PendingPost[] | undefined {
+	const key = clientKey(item.input);
+	return key ? repeats.get(key) : undefined;
 }
 
 /** Stores the posts under the room's next ids, in one transaction. */
