@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db';
 import type { Logger } from '../log';
-import { Subscription } from './subscription';
+import { Listeners, Subscription } from './subscription';
 import * as table from './table';
 import { ReplayError, type Bus, type BusEvent, type SubscribeOptions } from './types';
 
@@ -29,7 +29,7 @@ const TRIM_INTERVAL_MS = 60_000;
  */
 export class LocalBus implements Bus {
 	#options: LocalBusOptions & { maxBuffer: number; now: () => number };
-	#listeners = new Map<string, Set<Subscription>>();
+	#listeners = new Listeners();
 	/** Per topic, the last queued publish: publishes of a topic commit and deliver one after another. */
 	#tails = new Map<string, Promise<unknown>>();
 	#timer: ReturnType<typeof setInterval>;
@@ -61,9 +61,7 @@ export class LocalBus implements Bus {
 		});
 		if (this.#closed) sub.end();
 		if (sub.ended) return sub;
-		let set = this.#listeners.get(topic);
-		if (!set) this.#listeners.set(topic, (set = new Set()));
-		set.add(sub);
+		this.#listeners.add(topic, sub);
 		return sub;
 	}
 
@@ -81,10 +79,7 @@ export class LocalBus implements Bus {
 
 	/** Live subscribers of `topic`, or of every topic: for tests and metrics. */
 	listenerCount(topic?: string): number {
-		if (topic !== undefined) return this.#listeners.get(topic)?.size ?? 0;
-		let count = 0;
-		for (const set of this.#listeners.values()) count += set.size;
-		return count;
+		return this.#listeners.count(topic);
 	}
 
 	/** Stops the trim timer, ends every subscriber and waits for publishes already under way. */
@@ -92,7 +87,7 @@ export class LocalBus implements Bus {
 		if (this.#closed) return;
 		this.#closed = true;
 		clearInterval(this.#timer);
-		for (const set of [...this.#listeners.values()]) for (const sub of [...set]) sub.end();
+		this.#listeners.endAll();
 		await Promise.all(this.#tails.values());
 	}
 
@@ -100,7 +95,7 @@ export class LocalBus implements Bus {
 		const time = this.#options.now();
 		const seq = await table.append(this.#options.db, { topic, type, data, created_at: time }, this.#retention());
 		const event: BusEvent = { id: String(seq), topic, type, data: JSON.parse(data), time };
-		for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.push(event);
+		for (const sub of this.#listeners.of(topic)) sub.push(event);
 		return event.id;
 	}
 
@@ -129,9 +124,7 @@ export class LocalBus implements Bus {
 	}
 
 	#detach(topic: string, sub: Subscription): void {
-		const set = this.#listeners.get(topic);
-		if (!set?.delete(sub) || set.size > 0) return;
-		this.#listeners.delete(topic);
+		this.#listeners.remove(topic, sub);
 	}
 
 	#retention(): table.Retention {

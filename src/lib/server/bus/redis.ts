@@ -3,7 +3,7 @@ import type { Logger } from '../log';
 import { redisConnection } from '../redis-connection';
 import { compareStreamIds, field, isStreamId, publicId } from './redis-ids';
 import { PUBLISH, TRIM_STREAM } from './redis-scripts';
-import { Subscription } from './subscription';
+import { Listeners, Subscription } from './subscription';
 import { ReplayError, type Bus, type BusEvent, type SubscribeOptions } from './types';
 
 /** Settings of the Redis Streams bus; `now` is injectable so tests can age events. */
@@ -58,7 +58,7 @@ export class RedisBus implements Bus {
 	#readerId: number | undefined;
 	#reading: Promise<void>;
 	#wakeReader: (() => void) | undefined;
-	#listeners = new Map<string, Set<Subscription>>();
+	#listeners = new Listeners();
 	#cursors = new Map<string, Cursor>();
 	#publishes = new Set<Promise<unknown>>();
 	#timer: ReturnType<typeof setInterval>;
@@ -103,9 +103,7 @@ export class RedisBus implements Bus {
 		});
 		if (this.#closed) sub.end();
 		if (sub.ended) return sub;
-		let set = this.#listeners.get(topic);
-		if (!set) this.#listeners.set(topic, (set = new Set()));
-		set.add(sub);
+		this.#listeners.add(topic, sub);
 		// Live first (the reader's start on this topic is read before anything below), then the
 		// position: the replay reads on to the stream's end, so replay and live overlap, never gap.
 		this.#watch(topic);
@@ -141,10 +139,7 @@ export class RedisBus implements Bus {
 
 	/** Live subscribers of `topic`, or of every topic: for tests and metrics. */
 	listenerCount(topic?: string): number {
-		if (topic !== undefined) return this.#listeners.get(topic)?.size ?? 0;
-		let count = 0;
-		for (const set of this.#listeners.values()) count += set.size;
-		return count;
+		return this.#listeners.count(topic);
 	}
 
 	/** Ends every subscriber, waits for publishes under way, then closes both connections. */
@@ -152,7 +147,7 @@ export class RedisBus implements Bus {
 		if (this.#closed) return;
 		this.#closed = true;
 		clearInterval(this.#timer);
-		for (const set of [...this.#listeners.values()]) for (const sub of [...set]) sub.end();
+		this.#listeners.endAll();
 		await Promise.allSettled(this.#publishes);
 		this.#wakeReader?.();
 		this.#reader.disconnect();
@@ -194,7 +189,7 @@ export class RedisBus implements Bus {
 				this.#cursors.delete(topic);
 				this.#warn(`bus could not follow ${topic}`)(error);
 				const failure = new Error(`bus unavailable: ${(error as Error)?.message ?? error}`);
-				for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.fail(failure);
+				for (const sub of this.#listeners.of(topic)) sub.fail(failure);
 			}
 		);
 	}
@@ -242,7 +237,7 @@ export class RedisBus implements Bus {
 			if (this.#cursors.get(topic) !== cursor) return;
 			this.#options.log?.warn({ topic }, 'bus reader fell behind retention: its subscribers are told to reset');
 			const error = new ReplayError('too-old', `events on ${topic} after ${publicId(cursor.id)} were trimmed before this instance read them`);
-			for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.fail(error);
+			for (const sub of this.#listeners.of(topic)) sub.fail(error);
 			this.#cursors.delete(topic);
 			return;
 		}
@@ -250,7 +245,7 @@ export class RedisBus implements Bus {
 			if (compareStreamIds(entry[0], cursor.id) <= 0) continue;
 			cursor.id = entry[0];
 			const event = this.#event(topic, entry);
-			for (const sub of [...(this.#listeners.get(topic) ?? [])]) sub.push(event);
+			for (const sub of this.#listeners.of(topic)) sub.push(event);
 		}
 	}
 
@@ -322,10 +317,7 @@ export class RedisBus implements Bus {
 	}
 
 	#detach(topic: string, sub: Subscription): void {
-		const set = this.#listeners.get(topic);
-		if (!set?.delete(sub) || set.size > 0) return;
-		this.#listeners.delete(topic);
-		this.#cursors.delete(topic);
+		if (this.#listeners.remove(topic, sub)) this.#cursors.delete(topic);
 	}
 
 	#warn(message: string) {

@@ -154,3 +154,40 @@ export class Subscription implements AsyncIterableIterator<BusEvent> {
 		wake?.();
 	}
 }
+
+/** A bus's live subscribers by topic: both backends keep, count, reach and end them the same way. */
+export class Listeners {
+	#topics = new Map<string, Set<Subscription>>();
+
+	add(topic: string, sub: Subscription): void {
+		let set = this.#topics.get(topic);
+		if (!set) this.#topics.set(topic, (set = new Set()));
+		set.add(sub);
+	}
+
+	/** Removes `sub`; true when it was the topic's last. */
+	remove(topic: string, sub: Subscription): boolean {
+		const set = this.#topics.get(topic);
+		if (!set?.delete(sub) || set.size > 0) return false;
+		this.#topics.delete(topic);
+		return true;
+	}
+
+	/** The topic's subscribers now (a copy: pushing may end one). */
+	of(topic: string): Subscription[] {
+		return [...(this.#topics.get(topic) ?? [])];
+	}
+
+	/** Subscribers of `topic`, or of every topic. */
+	count(topic?: string): number {
+		if (topic !== undefined) return this.#topics.get(topic)?.size ?? 0;
+		let count = 0;
+		for (const set of this.#topics.values()) count += set.size;
+		return count;
+	}
+
+	/** Ends every subscriber. */
+	endAll(): void {
+		for (const set of [...this.#topics.values()]) for (const sub of [...set]) sub.end();
+	}
+}
