@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { until } from './support/clients';
 import { expect, signInUi, test } from './support/fixtures';
 
-// Each page of 2,000 records waits 150 ms, so a 7-day export (20,000 seeded records) runs long enough to watch.
-test.use({ serverEnv: { JOB_PAGE_DELAY_MS: '150' } });
+// Each page of 2,000 records waits 1.5 s, so an export runs long enough to watch: the first test's
+// filters match one page (with 150 ms a CI run saw it go from Queued to Done between two looks).
+test.use({ serverEnv: { JOB_PAGE_DELAY_MS: '1500' } });
 
 test('submit an export, watch its progress and log, download the file: it holds exactly what the filters asked for', async ({ page, app }) => {
 	await until(() => app.output().includes('analytics: demo history ready'), 30_000, 'the demo history');
