@@ -1,5 +1,5 @@
 // adapter-node, whose build/handler.js also exports the SvelteKit `server` it made, so that
-// server.ts can answer event-stream requests itself (see src/lib/server/realtime/event-streams.ts).
+// server.ts can answer event streams and file downloads itself (see src/lib/server/node-level.ts).
 import node from '@sveltejs/adapter-node';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 

@@ -2,20 +2,14 @@ import { redirect, type Handle, type ServerInit } from '@sveltejs/kit';
 import * as accounts from '$lib/server/accounts';
 import * as chat from '$lib/server/chat';
 import * as files from '$lib/server/files';
+import { SECURITY_HEADERS, SIGN_IN_FIRST } from '$lib/server/http';
 import { initRuntime } from '$lib/server/runtime';
 import { configureSse } from '$lib/stream/server';
 import { errorResponse } from '$lib/stream/server/errors';
-import { forSetResponse } from '$lib/stream/server/sse-node';
+import { forSetResponse } from '$lib/stream/server/node-body';
 
 /** Paths anyone may open; everything else needs a session. */
 const PUBLIC = [/^\/signin\/?$/, /^\/signup\/?$/, /^\/api\/auth\//, /^\/favicon/, /^\/_app\//, /^\/robots\.txt$/];
-
-const SECURITY_HEADERS = {
-	'x-content-type-options': 'nosniff',
-	'referrer-policy': 'same-origin',
-	'x-frame-options': 'DENY',
-	'permissions-policy': 'camera=(), microphone=(), geolocation=()'
-};
 
 let sharesPosted = false;
 
@@ -38,7 +32,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 
 	const path = event.url.pathname;
 	if (!event.locals.user && !PUBLIC.some((re) => re.test(path))) {
-		if (path.startsWith('/api/')) return errorResponse(401, 'Sign in first.');
+		if (path.startsWith('/api/')) return errorResponse(401, SIGN_IN_FIRST);
 		const back = path === '/' ? '' : `?redirectTo=${encodeURIComponent(path + event.url.search)}`;
 		redirect(303, `/signin${back}`);
 	}

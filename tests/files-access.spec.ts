@@ -97,6 +97,10 @@ test('access matrix: owner, room member, other user, signed out', async () => {
 			if (read !== 200) expect(JSON.stringify(info.body)).not.toContain('shared secret');
 			const got = await download(app, cookie, fileId);
 			expect(got.status, `${who} GET download`).toBe(read);
+			// The production server answers downloads itself (node-level.ts): the same headers and errors as hooks.server.ts.
+			expect([got.headers.get('x-frame-options'), got.headers.get('referrer-policy')], `${who} security headers`).toEqual(['DENY', 'same-origin']);
+			if (read === 401) expect(JSON.parse(got.body)).toEqual({ error: 'Sign in first.' });
+			if (read === 404) expect(JSON.parse(got.body)).toEqual({ error: 'No such file.' });
 			expect(got.body.includes('shared secret'), `${who} bytes`).toBe(read === 200);
 			const head = await download(app, cookie, fileId, 'HEAD');
 			expect(head.status, `${who} HEAD download`).toBe(read);

@@ -19,7 +19,7 @@ const FILE_BYTES = Number(process.env.BENCH_FILE_MIB ?? 1024) * MiB;
 const UPLOAD_BYTES = Math.min(256 * MiB, FILE_BYTES);
 const UPLOAD_CHUNK = 4 * MiB;
 const UPLOAD_ROUNDS = 3;
-const RANGE_BYTES = MiB;
+const RANGE_BYTES = Number(process.env.BENCH_RANGE_KIB ?? 1024) * 1024;
 const CONNECTIONS = 50;
 const RANGE_MS = Number(process.env.BENCH_RANGE_MS ?? 6000);
 const RANGE_ROUNDS = 3;
@@ -32,6 +32,8 @@ const DEADLINE_MS = 175_000;
 const NGINX_HINT = 'apt-get install -y nginx';
 /** Node flags for runnel's server, for working on it (printed in the first line; none by default). */
 const RUNNEL_FLAGS = (process.env.BENCH_RUNNEL_FLAGS ?? '').split(' ').filter(Boolean);
+/** Parts to measure, for working on one (comma-separated: download, ranges, upload; all by default). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'download,ranges,upload').split(',').map((part) => part.trim()));
 
 const children = new Set();
 const stoppers = new Set();
@@ -207,50 +209,64 @@ try {
 		}
 	}
 
-	rows.download = await downloads(load.child, [nginxContender, bareContender, runnelContender].filter(Boolean));
-	console.log('  measured whole downloads');
+	if (ONLY.has('download')) {
+		rows.download = await downloads(load.child, [nginxContender, bareContender, runnelContender].filter(Boolean));
+		console.log('  measured whole downloads');
+	}
 
 	const sirv = startNode(pin.server, `${here}server-sirv.js`, { BENCH_DIR: served });
 	stoppers.add(sirv.stop);
 	const sirvContender = { name: 'sirv', port: (await call(sirv.child, { type: 'ready' })).port, pid: sirv.child.pid, path: '/big.bin', headers: {} };
-	rows.ranges = await ranges(load.child, [sirvContender, runnelContender, nginxContender].filter(Boolean));
-	console.log('  measured ranges');
+	if (ONLY.has('ranges')) {
+		rows.ranges = await ranges(load.child, [sirvContender, runnelContender, nginxContender].filter(Boolean));
+		console.log('  measured ranges');
+	}
 
 	const uploaders = [
 		{ name: 'runnel /api/uploads', pid: runnel.child.pid, command: { type: 'uploadRunnel', port: runnel.port, cookie, path: bigFile, size: UPLOAD_BYTES, chunkBytes: UPLOAD_CHUNK, name: 'up.bin' } },
 		{ name: 'plain POST to disk', pid: bare.child.pid, command: { type: 'uploadPlain', port: bareContender.port, path: bigFile, size: UPLOAD_BYTES, target: 'posted.bin' } }
 	];
 	const uploadRounds = new Map(uploaders.map((u) => [u, []]));
-	for (const [, uploader] of turns(uploaders, UPLOAD_ROUNDS)) uploadRounds.get(uploader).push(await measured(load.child, uploader.pid, uploader.command));
-	rows.upload = uploaders.map((u) => ({ name: u.name, ...summary(uploadRounds.get(u), (r) => r.bytes / (r.wallMs / 1000)) }));
-	console.log('  measured uploads');
+	for (const [, uploader] of turns(uploaders, ONLY.has('upload') ? UPLOAD_ROUNDS : 0)) uploadRounds.get(uploader).push(await measured(load.child, uploader.pid, uploader.command));
+	if (ONLY.has('upload')) rows.upload = uploaders.map((u) => ({ name: u.name, ...summary(uploadRounds.get(u), (r) => r.bytes / (r.wallMs / 1000)) }));
+	if (ONLY.has('upload')) console.log('  measured uploads');
 
-	console.log('\nwhole download');
-	console.log(table(['server', 'GB/s', '±', 'RSS growth MB', 'srv CPU', 'load CPU', 'other CPU'], [
-		...rows.download.map((r) => [r.name, gbps(r.rate), `${Math.round(r.spread * 100)}%`, (r.rssGrowth / MiB).toFixed(1), r.serverCpu, r.loadCpu, r.otherCpu]),
-		...(nginxSkip ? [['nginx sendfile', 'skipped', '', '', '', '', '']] : [])
-	]));
-	console.log(`\nrandom ${RANGE_BYTES / MiB} MiB ranges, ${CONNECTIONS} connections`);
-	console.log(table(['server', 'requests/s', '±', 'GB/s', 'p50 ms', 'p99 ms', 'srv CPU', 'load CPU', 'other CPU'], [
-		...rows.ranges.map((r) => [r.name, Math.round(r.rate).toLocaleString('en-US'), `${Math.round(r.spread * 100)}%`, gbps(r.bytesPerSec), r.p50.toFixed(1), r.p99.toFixed(1), r.serverCpu, r.loadCpu, r.otherCpu]),
-		...(nginxSkip ? [['nginx sendfile', 'skipped', '', '', '', '', '', '', '']] : [])
-	]));
-	console.log(`\nupload of ${UPLOAD_BYTES / MiB} MiB (runnel: ${UPLOAD_CHUNK / MiB} MiB chunks)`);
-	console.log(table(['path', 'MB/s', '±', 'srv CPU', 'load CPU', 'other CPU'], rows.upload.map((r) => [r.name, (r.rate / 1e6).toFixed(0), `${Math.round(r.spread * 100)}%`, r.serverCpu, r.loadCpu, r.otherCpu])));
+	if (rows.download.length) {
+		console.log('\nwhole download');
+		console.log(table(['server', 'GB/s', '±', 'RSS growth MB', 'srv CPU', 'load CPU', 'other CPU'], [
+			...rows.download.map((r) => [r.name, gbps(r.rate), `${Math.round(r.spread * 100)}%`, (r.rssGrowth / MiB).toFixed(1), r.serverCpu, r.loadCpu, r.otherCpu]),
+			...(nginxSkip ? [['nginx sendfile', 'skipped', '', '', '', '', '']] : [])
+		]));
+	}
+	if (rows.ranges.length) {
+		console.log(`\nrandom ${RANGE_BYTES / MiB} MiB ranges, ${CONNECTIONS} connections`);
+		console.log(table(['server', 'requests/s', '±', 'GB/s', 'p50 ms', 'p99 ms', 'srv CPU', 'load CPU', 'other CPU'], [
+			...rows.ranges.map((r) => [r.name, Math.round(r.rate).toLocaleString('en-US'), `${Math.round(r.spread * 100)}%`, gbps(r.bytesPerSec), r.p50.toFixed(1), r.p99.toFixed(1), r.serverCpu, r.loadCpu, r.otherCpu]),
+			...(nginxSkip ? [['nginx sendfile', 'skipped', '', '', '', '', '', '', '']] : [])
+		]));
+	}
+	if (rows.upload.length) {
+		console.log(`\nupload of ${UPLOAD_BYTES / MiB} MiB (runnel: ${UPLOAD_CHUNK / MiB} MiB chunks)`);
+		console.log(table(['path', 'MB/s', '±', 'srv CPU', 'load CPU', 'other CPU'], rows.upload.map((r) => [r.name, (r.rate / 1e6).toFixed(0), `${Math.round(r.spread * 100)}%`, r.serverCpu, r.loadCpu, r.otherCpu])));
+	}
 	if (nginxSkip) console.log(`\nnginx rows skipped: ${nginxSkip}`);
 
 	const byName = (list, name) => list.find((r) => r.name === name);
-	const runnelDownload = byName(rows.download, 'runnel file()');
 	console.log('\nratios');
-	const nginxDownload = byName(rows.download, 'nginx sendfile');
-	if (nginxDownload) ratio('download runnel / nginx', runnelDownload.rate / nginxDownload.rate, { op: '>=', value: 0.5 });
-	else skipped('download runnel / nginx', nginxSkip);
-	ratio('download runnel / bare', runnelDownload.rate / byName(rows.download, 'bare createReadStream').rate, { op: '>=', value: 1.5 });
-	ratio('runnel RSS growth MB (absolute)', runnelDownload.rssGrowth / MiB, { op: '<=', value: RSS_LIMIT / MiB });
-	ratio('ranges/s runnel / sirv', byName(rows.ranges, 'runnel file()').rate / byName(rows.ranges, 'sirv').rate, { op: '>=', value: 1.0 });
-	const nginxRanges = byName(rows.ranges, 'nginx sendfile');
-	if (nginxRanges) ratio('ranges/s runnel / nginx', byName(rows.ranges, 'runnel file()').rate / nginxRanges.rate);
-	ratio('upload runnel / plain POST', rows.upload[0].rate / rows.upload[1].rate);
+	const runnelDownload = byName(rows.download, 'runnel file()');
+	if (runnelDownload) {
+		const nginxDownload = byName(rows.download, 'nginx sendfile');
+		if (nginxDownload) ratio('download runnel / nginx', runnelDownload.rate / nginxDownload.rate, { op: '>=', value: 0.5 });
+		else skipped('download runnel / nginx', nginxSkip);
+		ratio('download runnel / bare', runnelDownload.rate / byName(rows.download, 'bare createReadStream').rate, { op: '>=', value: 1.5 });
+		ratio('runnel RSS growth MB (absolute)', runnelDownload.rssGrowth / MiB, { op: '<=', value: RSS_LIMIT / MiB });
+	}
+	if (rows.ranges.length) {
+		ratio('ranges/s runnel / sirv', byName(rows.ranges, 'runnel file()').rate / byName(rows.ranges, 'sirv').rate, { op: '>=', value: 1.0 });
+		const nginxRanges = byName(rows.ranges, 'nginx sendfile');
+		if (nginxRanges) ratio('ranges/s runnel / nginx', byName(rows.ranges, 'runnel file()').rate / nginxRanges.rate);
+	}
+	if (rows.upload.length) ratio('upload runnel / plain POST', rows.upload[0].rate / rows.upload[1].rate);
 
 	const contended = [...rows.download, ...rows.ranges, ...rows.upload].filter((r) => Number.parseInt(r.otherCpu, 10) > 15);
 	for (const r of contended) console.log(`\nWARNING ${r.name}: other processes used ${r.otherCpu} of a core meanwhile: rerun on a quiet machine`);

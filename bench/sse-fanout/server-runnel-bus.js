@@ -1,7 +1,7 @@
 // The app's real path: the production server's event-stream path (answerEventStream), sse() over follow() over
 // LocalBus (SQLite in a temp dir), one publish per broadcast; SvelteKit's respond() (hooks, routing) is left out.
 import { follow } from '$lib/server/bus/follow';
-import { answerEventStream } from '$lib/server/realtime/event-streams';
+import { answerEventStream } from '$lib/server/node-level';
 import { loadConfig } from '$lib/server/config';
 import { initRuntime } from '$lib/server/runtime';
 import { sse } from '$lib/stream/server';

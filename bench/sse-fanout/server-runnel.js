@@ -1,6 +1,6 @@
 // Runnel's sse() on the production server's event-stream path (answerEventStream, as serve() runs it for a
 // GET that accepts text/event-stream), fed by an in-memory broadcast; SvelteKit's respond() (hooks, routing) is left out.
-import { answerEventStream } from '$lib/server/realtime/event-streams';
+import { answerEventStream } from '$lib/server/node-level';
 import { sse } from '$lib/stream/server';
 import { Broadcast } from './broadcast.js';
 import { EVENT_NAME, eventData, spacedFraming } from './event.js';

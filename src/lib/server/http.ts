@@ -1,6 +1,17 @@
 import { errorResponse } from '$lib/stream/server/errors';
 import { HttpError } from './errors';
 
+/** Headers every answer of ours carries (hooks.server.ts; node-level.ts for what it answers itself). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+	'x-content-type-options': 'nosniff',
+	'referrer-policy': 'same-origin',
+	'x-frame-options': 'DENY',
+	'permissions-policy': 'camera=(), microphone=(), geolocation=()'
+};
+
+/** What an API request without a valid session is told (401). */
+export const SIGN_IN_FIRST = 'Sign in first.';
+
 /**
  * Reads a JSON object body of at most `maxBytes`; 400/413/415 with a readable reason otherwise.
  * @example const { name } = await readJson(request);

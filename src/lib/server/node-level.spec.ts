@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sse, type SseContext } from '$lib/stream/server';
 import { openStreams } from '$lib/stream/server/sse-options';
 import { TestSource } from '$lib/stream/server/test-source';
-import { answerEventStream, clientAddressOf, isEventStreamRequest, originOf, type Respond } from './event-streams';
+import { answerEventStream, clientAddressOf, cookieOf, downloadIdOf, isEventStreamRequest, originOf, type Respond } from './node-level';
 
 type Events = { note: string };
 type Message = { id: string; event: 'note'; data: string };
@@ -120,5 +120,34 @@ describe('which requests take the event-stream path', () => {
 		expect(clientAddressOf(req('GET', { 'x-forwarded-for': '1.1.1.1, 2.2.2.2' }), { ADDRESS_HEADER: 'X-Forwarded-For' })).toBe('2.2.2.2');
 		expect(clientAddressOf(req('GET', { 'x-forwarded-for': '1.1.1.1, 2.2.2.2' }), { ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '2' })).toBe('1.1.1.1');
 		expect(() => clientAddressOf(req('GET', {}), { ADDRESS_HEADER: 'x-real-ip' })).toThrow();
+	});
+});
+
+describe('which requests are downloads', () => {
+	const req = (method: string, url: string) => ({ method, url, headers: {} }) as unknown as IncomingMessage;
+
+	it('is a GET or HEAD of /api/files/:id/download, with or without a query, the id decoded', () => {
+		expect(downloadIdOf(req('GET', '/api/files/abcdefghijklmnop/download'))).toBe('abcdefghijklmnop');
+		expect(downloadIdOf(req('HEAD', '/api/files/abc/download?x=1'))).toBe('abc');
+		expect(downloadIdOf(req('GET', '/api/files/%2e%2e/download'))).toBe('..');
+		expect(downloadIdOf(req('GET', '/api/files/%ZZ/download'))).toBe('');
+		for (const [method, url] of [
+			['POST', '/api/files/abc/download'],
+			['GET', '/api/files/abc/download/'],
+			['GET', '/api/files/abc/downloads'],
+			['GET', '/api/files/a/b/download'],
+			['GET', '/api/files//download'],
+			['GET', '//api/files/abc/download']
+		]) {
+			expect(downloadIdOf(req(method, url)), `${method} ${url}`).toBeNull();
+		}
+	});
+
+	it('reads one cookie as SvelteKit does: trimmed, quotes dropped, URI-decoded', () => {
+		expect(cookieOf('a=1; runnel_session=tok%3Den; b=2', 'runnel_session')).toBe('tok=en');
+		expect(cookieOf('runnel_session="quoted"', 'runnel_session')).toBe('quoted');
+		expect(cookieOf('xrunnel_session=no; runnel_sessionx=no', 'runnel_session')).toBeUndefined();
+		expect(cookieOf('runnel_session=%E0%A4%A', 'runnel_session')).toBe('%E0%A4%A');
+		expect(cookieOf(undefined, 'runnel_session')).toBeUndefined();
 	});
 });

@@ -1,8 +1,16 @@
-// Event-stream requests answered at the node level: SvelteKit still routes them (hooks, +server.ts),
-// but without adapter-node's Request/Response conversion, which keeps an AbortController, listeners,
-// a reader and a web stream per connection; sse()'s SseStream writes to the socket itself.
+// What the production server answers at the node level, without adapter-node's Request/Response
+// conversion: event streams, which SvelteKit still routes (hooks, +server.ts) but whose SseStream
+// writes to the socket itself (no AbortController, reader or web stream kept per connection); and
+// file downloads, answered here outright (session, access, file()), which SvelteKit's per-request
+// cost would make slower than a plain static file server.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { writeResponse } from '$lib/stream/server/sse-node';
+import { errorAnswer, fileAnswer, nodeFileRequest, sendFileAnswer } from '$lib/stream/server/file';
+import { GENERIC_ERROR } from '$lib/stream/server/errors';
+import { writeResponse } from '$lib/stream/server/node-body';
+import * as accounts from './accounts';
+import { HttpError } from './errors';
+import * as files from './files';
+import { SECURITY_HEADERS, SIGN_IN_FIRST } from './http';
 
 /** SvelteKit's respond() as the adapter calls it (`Server.respond` of the build). */
 export type Respond = (request: Request, options: { platform: { req: IncomingMessage }; getClientAddress: () => string }) => Promise<Response>;
@@ -10,6 +18,61 @@ export type Respond = (request: Request, options: { platform: { req: IncomingMes
 /** True for a GET that asks for `text/event-stream` (EventSource and our client always do). */
 export function isEventStreamRequest(req: IncomingMessage): boolean {
 	return req.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream');
+}
+
+/** A file download's path, its id captured: /api/files/:id/download, with or without a query. */
+const DOWNLOAD = /^\/api\/files\/([^/?]+)\/download(?:\?|$)/;
+
+/**
+ * The file id of a GET or HEAD of a download (`/api/files/:id/download`), else null.
+ * @example const id = downloadIdOf(req); if (id !== null) return void answerDownload(id, req, res);
+ */
+export function downloadIdOf(req: IncomingMessage): string | null {
+	if (req.method !== 'GET' && req.method !== 'HEAD') return null;
+	const match = DOWNLOAD.exec(req.url ?? '');
+	if (!match) return null;
+	try {
+		return decodeURIComponent(match[1]);
+	} catch {
+		return ''; // malformed escapes: no such file
+	}
+}
+
+/** The value of one cookie in a Cookie header, URI-decoded as SvelteKit's cookies.get() does. */
+export function cookieOf(header: string | undefined, name: string): string | undefined {
+	for (const part of (header ?? '').split(';')) {
+		const at = part.indexOf('=');
+		if (at < 0 || part.slice(0, at).trim() !== name) continue;
+		let value = part.slice(at + 1).trim();
+		if (value.startsWith('"') && value.endsWith('"') && value.length > 1) value = value.slice(1, -1);
+		try {
+			return decodeURIComponent(value);
+		} catch {
+			return value;
+		}
+	}
+	return undefined;
+}
+
+/**
+ * Answers GET or HEAD /api/files/:id/download as the route and hooks.server.ts would, without
+ * SvelteKit: 401 without a session, then files.openForDownload() (404 unless the user may see it)
+ * and file()'s answer, with the security headers. The body writes itself to the socket in pooled
+ * buffers. An unexpected failure is a 500 and is thrown on for the log.
+ * @example const id = downloadIdOf(req); if (id !== null) return void answerDownload(id, req, res);
+ */
+export async function answerDownload(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+	const request = nodeFileRequest(req);
+	try {
+		const user = await accounts.authenticate(cookieOf(req.headers.cookie, accounts.SESSION_COOKIE));
+		if (!user) return await sendFileAnswer(res, errorAnswer(401, SIGN_IN_FIRST), SECURITY_HEADERS);
+		await sendFileAnswer(res, fileAnswer(request, await files.openForDownload(user, id, request)), SECURITY_HEADERS);
+	} catch (error) {
+		if (res.headersSent) return void res.destroy();
+		if (error instanceof HttpError) return await sendFileAnswer(res, errorAnswer(error.status, error.message), SECURITY_HEADERS);
+		await sendFileAnswer(res, errorAnswer(500, GENERIC_ERROR), SECURITY_HEADERS);
+		throw error;
+	}
 }
 
 /** One header's value, as adapter-node reads it (a repeated header is refused). */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { attachRealtime } from './realtime/attach';
-import { answerEventStream, isEventStreamRequest, type Respond } from './realtime/event-streams';
+import { answerDownload, answerEventStream, downloadIdOf, isEventStreamRequest, type Respond } from './node-level';
 import { beginShutdown, closeRuntime, type Runtime } from './runtime';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -15,8 +15,8 @@ const HARD_LIMIT_MS = 4500;
 /**
  * Serves pages (adapter-node's handler) and Socket.IO from one HTTP server, and drains it on
  * SIGTERM/SIGINT: stop accepting, end streams, close sockets and the store, exit 0 within 5 s.
- * With `respond` (the build's SvelteKit server), event-stream requests skip adapter-node's
- * Request/Response conversion (see realtime/event-streams.ts).
+ * With `respond` (the build's SvelteKit server), event streams skip adapter-node's
+ * Request/Response conversion; file downloads are answered without SvelteKit (see node-level.ts).
  */
 export async function serve(rt: Runtime, handler: Handler, respond?: Respond): Promise<AddressInfo> {
 	const server = createServer((req, res) => {
@@ -24,6 +24,11 @@ export async function serve(rt: Runtime, handler: Handler, respond?: Respond): P
 		req.headers[LOCAL_PROTOCOL_HEADER] = 'encrypted' in req.socket ? 'https' : 'http';
 		if (respond && isEventStreamRequest(req)) {
 			answerEventStream(respond, req, res).catch((error) => rt.log.error({ err: error }, 'event stream request failed'));
+			return;
+		}
+		const download = downloadIdOf(req);
+		if (download !== null) {
+			answerDownload(download, req, res).catch((error) => rt.log.error({ err: error }, 'download failed'));
 			return;
 		}
 		handler(req, res, () => {

@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import * as analytics from '../analytics';
+import { compiledOnce } from '../db/compiled';
+import type { Database } from '../db/schema';
 import { runtime, type Runtime } from '../runtime';
 import { HttpError } from '../errors';
 import { createRateLimiter, type RateLimiter } from '../rate-limit';
@@ -99,16 +102,20 @@ export async function createSession(userId: number): Promise<{ token: string; ex
 	return { token, expires: new Date(expires_at) };
 }
 
+// Every request asks this: compiled once, not built by Kysely each time.
+const sessionUser = compiledOnce((db: Kysely<Database>, id: string) =>
+	db
+		.selectFrom('sessions')
+		.innerJoin('users', 'users.id', 'sessions.user_id')
+		.select(['users.id', 'users.name', 'users.role', 'sessions.expires_at'])
+		.where('sessions.id', '=', id)
+);
+
 /** The user behind a session token, or null when it is unknown or expired. */
 export async function authenticate(token: string | undefined): Promise<(SessionUser & { sessionId: string }) | null> {
 	if (!token || token.length > 100) return null;
 	const id = tokenHash(token);
-	const row = await runtime()
-		.store.db.selectFrom('sessions')
-		.innerJoin('users', 'users.id', 'sessions.user_id')
-		.select(['users.id', 'users.name', 'users.role', 'sessions.expires_at'])
-		.where('sessions.id', '=', id)
-		.executeTakeFirst();
+	const [row] = await sessionUser(runtime().store.db, id);
 	if (!row || Number(row.expires_at) < Date.now()) return null;
 	return { id: row.id, name: row.name, role: row.role, sessionId: id };
 }

@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { FileSource } from '$lib/stream/server';
+import { compiledOnce } from '../db/compiled';
 import type { Database } from '../db/schema';
 import { HttpError } from '../errors';
 import { runtime } from '../runtime';
@@ -47,9 +48,9 @@ export function visibleTo(eb: ExpressionBuilder<Database & { f: Database['files'
 	]);
 }
 
-function visibleFiles(userId: number) {
-	return runtime()
-		.store.db.selectFrom('files as f')
+function visibleFiles(userId: number, db: Kysely<Database> = runtime().store.db) {
+	return db
+		.selectFrom('files as f')
 		.innerJoin('users as u', 'u.id', 'f.owner_id')
 		.selectAll('f')
 		.select(['u.name as owner_name'])
@@ -81,8 +82,11 @@ async function views(user: Viewer, rows: Row[]): Promise<FileView[]> {
 	}));
 }
 
+// Every download asks this: compiled once, not built by Kysely each time.
+const visibleFile = compiledOnce((db: Kysely<Database>, userId: number, id: string) => visibleFiles(userId, db).where('f.id', '=', id));
+
 async function row(user: Viewer, id: string): Promise<Row> {
-	const found = await visibleFiles(user.id).where('f.id', '=', checkId(id)).executeTakeFirst();
+	const [found] = await visibleFile(runtime().store.db, user.id, checkId(id));
 	if (!found) throw notFound();
 	return found;
 }

@@ -5,19 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { file, type FileSource } from './file';
-import { serve, type TestServer } from './test-server';
+import { serve, serveAtNodeLevel, type TestServer } from './test-server';
 
 const MODIFIED = new Date('2024-01-02T03:04:05Z');
 let dir: string;
-let server: TestServer;
 const sources = new Map<string, FileSource>();
 
 beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), 'runnel-file-body-'));
-	server = await serve((request) => file(request, sources.get(new URL(request.url).pathname.slice(1))!));
 });
 afterAll(async () => {
-	await server?.close();
 	await rm(dir, { recursive: true, force: true });
 });
 
@@ -44,7 +41,17 @@ async function bigFile(key: string): Promise<string> {
 	return path;
 }
 
-describe('file() bodies over HTTP', () => {
+// Read as a web stream (adapter-node, dev), and written by FilePieces itself with pooled buffers (the production server).
+describe.each([
+	['through the web stream', serve],
+	['at the node level', serveAtNodeLevel]
+])('file() bodies over HTTP, %s', (_, start) => {
+	let server: TestServer;
+	beforeAll(async () => {
+		server = await start((request) => file(request, sources.get(new URL(request.url).pathname.slice(1))!));
+	});
+	afterAll(() => server?.close());
+
 	it('streams a 5 MiB file whole, matching its SHA-256 and Content-Length', async () => {
 		const bytes = randomBytes(5 * 1024 * 1024);
 		const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -56,6 +63,31 @@ describe('file() bodies over HTTP', () => {
 		const received = Buffer.from(await response.arrayBuffer());
 		expect(createHash('sha256').update(received).digest('hex')).toBe(sha256);
 		expect(await openFds(path)).toBe(0);
+	});
+
+	it('serves 24 files at once, in whole and in ranges, each byte right (read buffers are reused between downloads)', async () => {
+		const keys = await Promise.all(
+			Array.from({ length: 24 }, async (_, i) => {
+				const bytes = randomBytes(1024 * 1024 + 4096 * i + 7);
+				const key = `many-${i}`;
+				await writeFile(join(dir, key), bytes);
+				sources.set(key, { path: join(dir, key), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), modified: MODIFIED, name: `${key}.bin` });
+				return { key, bytes };
+			})
+		);
+		for (let round = 0; round < 3; round++) {
+			await Promise.all(
+				keys.map(async ({ key, bytes }, i) => {
+					const start = (i * 7919 * (round + 1)) % bytes.length;
+					const whole = (i + round) % 3 === 0;
+					const response = await fetch(`${server.url}/${key}`, { headers: whole ? {} : { range: `bytes=${start}-` } });
+					expect(response.status).toBe(whole ? 200 : 206);
+					const received = Buffer.from(await response.arrayBuffer());
+					expect(received.equals(whole ? bytes : bytes.subarray(start)), `${key} round ${round}`).toBe(true);
+				})
+			);
+		}
+		for (const { key } of keys) expect(await openFds(join(dir, key))).toBe(0);
 	});
 
 	it.each([
@@ -82,13 +114,14 @@ describe('file() bodies over HTTP', () => {
 	});
 
 	it('never follows a symlink, nor opens a FIFO or a folder: 404 and no byte of what they point at', async () => {
-		const secret = join(dir, 'secret');
+		const here = await mkdtemp(join(dir, 'links-'));
+		const secret = join(here, 'secret');
 		await writeFile(secret, 'TOP-SECRET');
-		const link = join(dir, 'link');
+		const link = join(here, 'link');
 		await symlink(secret, link);
-		const fifo = join(dir, 'fifo');
+		const fifo = join(here, 'fifo');
 		execFileSync('mkfifo', [fifo]); // opening it for reading would block until a writer came
-		const folder = join(dir, 'folder');
+		const folder = join(here, 'folder');
 		await mkdir(folder);
 		for (const [key, path] of [['link', link], ['fifo', fifo], ['folder', folder]]) {
 			sources.set(key, { path, size: 10, sha256: 'ef'.repeat(32), modified: MODIFIED, name: `${key}.txt` });

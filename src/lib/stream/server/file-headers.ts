@@ -65,8 +65,8 @@ export function dispositionOf(name: string): string {
 }
 
 /** Headers every answer about the file carries: validators, digest and the download safety set. */
-export function representationHeaders(source: FileSource & { modified: Date }): Headers {
-	return new Headers({
+export function representationHeaders(source: FileSource & { modified: Date }): Record<string, string> {
+	return {
 		'accept-ranges': 'bytes',
 		etag: etagOf(source.sha256),
 		'last-modified': source.modified.toUTCString(),
@@ -75,5 +75,5 @@ export function representationHeaders(source: FileSource & { modified: Date }): 
 		'x-content-type-options': 'nosniff',
 		'cache-control': 'private, no-cache',
 		'content-security-policy': 'sandbox'
-	});
+	};
 }

@@ -12,6 +12,11 @@ export type RangeSelection = { kind: 'whole' } | { kind: 'ranges'; ranges: ByteR
 /** More ranges than this (after combining) get the whole file: a cheap guard against many-tiny-range abuse. */
 export const MAX_RANGES = 16;
 
+/** Where request headers are read from: a web `Headers`, or the node request's (see fileAnswer()). */
+export interface HeaderSource {
+	get(name: string): string | null;
+}
+
 /** The validators of the file being served. */
 export interface Validators {
 	etag: string;
@@ -27,7 +32,7 @@ function tagsOf(value: string): string[] {
  * Whether a GET/HEAD may answer 304: If-None-Match (weak comparison) when present, else If-Modified-Since.
  * @example isNotModified(request.headers, { etag: '"ab…"', lastModified }) // true for If-None-Match: W/"ab…"
  */
-export function isNotModified(headers: Headers, { etag, lastModified }: Validators): boolean {
+export function isNotModified(headers: HeaderSource, { etag, lastModified }: Validators): boolean {
 	const noneMatch = headers.get('if-none-match');
 	if (noneMatch !== null) return tagsOf(noneMatch).some((tag) => tag === '*' || tag === etag);
 	const since = Date.parse(headers.get('if-modified-since') ?? '');
@@ -39,7 +44,7 @@ export function isNotModified(headers: Headers, { etag, lastModified }: Validato
  * exactly (as sent, an IMF-fixdate), and only counts once Last-Modified is a strong validator
  * (at least a second old). No If-Range always holds.
  */
-export function ifRangeHolds(headers: Headers, { etag, lastModified }: Validators, now = Date.now()): boolean {
+export function ifRangeHolds(headers: HeaderSource, { etag, lastModified }: Validators, now = Date.now()): boolean {
 	const value = headers.get('if-range')?.trim();
 	if (value === undefined) return true;
 	if (value.startsWith('"') || value.startsWith('W/')) return value === etag;
@@ -51,7 +56,7 @@ export function ifRangeHolds(headers: Headers, { etag, lastModified }: Validator
  * (whole file); overlapping and adjacent ranges are combined; none satisfiable gives 416.
  * @example selectRanges(request.headers, 100, validators) // { kind: 'ranges', ranges: [{ start: 0, end: 0 }] } for bytes=0-0
  */
-export function selectRanges(headers: Headers, size: number, validators: Validators): RangeSelection {
+export function selectRanges(headers: HeaderSource, size: number, validators: Validators): RangeSelection {
 	const header = headers.get('range');
 	if (header === null || !ifRangeHolds(headers, validators)) return { kind: 'whole' };
 	const unit = header.slice(0, Math.max(header.indexOf('='), 0)).trim().toLowerCase();

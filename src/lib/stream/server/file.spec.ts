@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'content-disposition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { file, type FileSource } from './file';
-import { serve, type TestServer } from './test-server';
+import { file, fileAnswer, nodeFileRequest, sendFileAnswer, type FileSource } from './file';
+import { serve, serveNode, type TestServer } from './test-server';
 
 const BYTES = Buffer.from(Array.from({ length: 100 }, (_, i) => 97 + (i % 26))); // abc…z abc…
 const SHA = createHash('sha256').update(BYTES).digest('hex');
@@ -27,14 +27,14 @@ async function store(key: string, bytes: Buffer, extra: Partial<FileSource> = {}
 	return source;
 }
 
+const keyOf = (url: string) => new URL(url, 'http://x').pathname.slice(1);
+
 beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), 'runnel-file-'));
 	await store('letters', BYTES);
 	await store('empty', Buffer.alloc(0));
-	server = await serve((request) => file(request, sources.get(new URL(request.url).pathname.slice(1))!));
 });
 afterAll(async () => {
-	await server?.close();
 	await rm(dir, { recursive: true, force: true });
 });
 
@@ -121,68 +121,79 @@ const CASES: Case[] = [
 	whole('If-Modified-Since earlier', { 'if-modified-since': 'Mon, 01 Jan 2024 00:00:00 GMT' })
 ];
 
-describe('file() conformance over HTTP', () => {
-	it.each(CASES)('$name → $status', async ({ method, headers, status, body, expect: expected }) => {
-		const response = await fetch(`${server.url}/letters`, { method: method ?? 'GET', headers });
-		const bytes = Buffer.from(await response.arrayBuffer()).toString();
-		expect(response.status).toBe(status);
-		if (status !== 405) {
-			expect(response.headers.get('etag')).toBe(ETAG);
-			expect(response.headers.get('last-modified')).toBe(LAST_MODIFIED);
-			expect(response.headers.get('accept-ranges')).toBe('bytes');
-			expect(response.headers.get('cache-control')).toBe('private, no-cache');
-			expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-			expect(response.headers.get('content-security-policy')).toBe('sandbox');
-		}
-		const boundary = /boundary=(\w+)/.exec(response.headers.get('content-type') ?? '')?.[1] ?? '';
-		const want = typeof body === 'function' ? body(boundary) : body;
-		expect(bytes).toBe(want);
-		if (typeof body === 'function') expect(response.headers.get('content-length')).toBe(String(want.length));
-		for (const [name, value] of Object.entries(expected ?? {})) expect(response.headers.get(name), name).toBe(value);
+// file() as a Response (SvelteKit's route), and fileAnswer() written by sendFileAnswer() (the production server's downloads).
+describe.each([
+	['file() Response', () => serve((request) => file(request, sources.get(keyOf(request.url))!))],
+	['sendFileAnswer() at the node level', () => serveNode((req, res) => sendFileAnswer(res, fileAnswer(nodeFileRequest(req), sources.get(keyOf(req.url!))!)))]
+])('%s', (_, start) => {
+	beforeAll(async () => {
+		server = await start();
+	});
+	afterAll(() => server?.close());
+
+	describe('file() conformance over HTTP', () => {
+		it.each(CASES)('$name → $status', async ({ method, headers, status, body, expect: expected }) => {
+			const response = await fetch(`${server.url}/letters`, { method: method ?? 'GET', headers });
+			const bytes = Buffer.from(await response.arrayBuffer()).toString();
+			expect(response.status).toBe(status);
+			if (status !== 405) {
+				expect(response.headers.get('etag')).toBe(ETAG);
+				expect(response.headers.get('last-modified')).toBe(LAST_MODIFIED);
+				expect(response.headers.get('accept-ranges')).toBe('bytes');
+				expect(response.headers.get('cache-control')).toBe('private, no-cache');
+				expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+				expect(response.headers.get('content-security-policy')).toBe('sandbox');
+			}
+			const boundary = /boundary=(\w+)/.exec(response.headers.get('content-type') ?? '')?.[1] ?? '';
+			const want = typeof body === 'function' ? body(boundary) : body;
+			expect(bytes).toBe(want);
+			if (typeof body === 'function') expect(response.headers.get('content-length')).toBe(String(want.length));
+			for (const [name, value] of Object.entries(expected ?? {})) expect(response.headers.get(name), name).toBe(value);
+		});
+
+		it('answers an empty file with 200 and no bytes, and any Range on it with 416', async () => {
+			const response = await fetch(`${server.url}/empty`);
+			expect([response.status, response.headers.get('content-length'), await response.text()]).toEqual([200, '0', '']);
+			const ranged = await fetch(`${server.url}/empty`, { headers: { range: 'bytes=0-0' } });
+			expect([ranged.status, ranged.headers.get('content-range')]).toEqual([416, 'bytes */0']);
+		});
 	});
 
-	it('answers an empty file with 200 and no bytes, and any Range on it with 416', async () => {
-		const response = await fetch(`${server.url}/empty`);
-		expect([response.status, response.headers.get('content-length'), await response.text()]).toEqual([200, '0', '']);
-		const ranged = await fetch(`${server.url}/empty`, { headers: { range: 'bytes=0-0' } });
-		expect([ranged.status, ranged.headers.get('content-range')]).toEqual([416, 'bytes */0']);
-	});
-});
+	describe('file() headers', () => {
+		it('sends Repr-Digest as the base64 SHA-256 of the whole file, also on a 206', async () => {
+			const digest = `sha-256=:${createHash('sha256').update(BYTES).digest('base64')}:`;
+			for (const headers of [{}, { range: 'bytes=3-5' }] as Record<string, string>[]) {
+				const response = await fetch(`${server.url}/letters`, { headers });
+				expect(response.headers.get('repr-digest')).toBe(digest);
+			}
+		});
 
-describe('file() headers', () => {
-	it('sends Repr-Digest as the base64 SHA-256 of the whole file, also on a 206', async () => {
-		const digest = `sha-256=:${createHash('sha256').update(BYTES).digest('base64')}:`;
-		for (const headers of [{}, { range: 'bytes=3-5' }] as Record<string, string>[]) {
-			const response = await fetch(`${server.url}/letters`, { headers });
-			expect(response.headers.get('repr-digest')).toBe(digest);
-		}
-	});
+		it('offers a risky Unicode name as filename* and a safe ASCII fallback', async () => {
+			await store('named', BYTES, { name: 'résumé "final"\u202e.txt' });
+			const header = (await fetch(`${server.url}/named`)).headers.get('content-disposition')!;
+			expect(header).toBe(`attachment; filename="resume _final__.txt"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22_.txt`);
+			expect(parse(header).parameters.filename).toBe('résumé "final"_.txt');
+			expect(parse(header, { extended: false }).parameters.filename).toBe('resume _final__.txt');
+		});
 
-	it('offers a risky Unicode name as filename* and a safe ASCII fallback', async () => {
-		await store('named', BYTES, { name: 'résumé "final"\u202e.txt' });
-		const header = (await fetch(`${server.url}/named`)).headers.get('content-disposition')!;
-		expect(header).toBe(`attachment; filename="resume _final__.txt"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22_.txt`);
-		expect(parse(header).parameters.filename).toBe('résumé "final"_.txt');
-		expect(parse(header, { extended: false }).parameters.filename).toBe('resume _final__.txt');
-	});
+		it.each([
+			['text/html; charset=utf-8', 'application/octet-stream'],
+			['image/svg+xml', 'application/octet-stream'],
+			['Application/XHTML+XML', 'application/octet-stream'],
+			['text/xml', 'application/octet-stream'],
+			['application/xml', 'application/octet-stream'],
+			[undefined, 'application/octet-stream'],
+			['application/pdf', 'application/pdf']
+		])('serves stored type %s as %s', async (type, sent) => {
+			await store('typed', BYTES, { type, name: 'page.html' });
+			expect((await fetch(`${server.url}/typed`)).headers.get('content-type')).toBe(sent);
+		});
 
-	it.each([
-		['text/html; charset=utf-8', 'application/octet-stream'],
-		['image/svg+xml', 'application/octet-stream'],
-		['Application/XHTML+XML', 'application/octet-stream'],
-		['text/xml', 'application/octet-stream'],
-		['application/xml', 'application/octet-stream'],
-		[undefined, 'application/octet-stream'],
-		['application/pdf', 'application/pdf']
-	])('serves stored type %s as %s', async (type, sent) => {
-		await store('typed', BYTES, { type, name: 'page.html' });
-		expect((await fetch(`${server.url}/typed`)).headers.get('content-type')).toBe(sent);
-	});
-
-	it('answers a file missing on disk with 404 JSON', async () => {
-		sources.set('gone', { ...sources.get('letters')!, path: join(dir, 'gone') });
-		const response = await fetch(`${server.url}/gone`);
-		expect(response.status).toBe(404);
-		expect(await response.json()).toEqual({ error: 'This file is no longer available.' });
+		it('answers a file missing on disk with 404 JSON', async () => {
+			sources.set('gone', { ...sources.get('letters')!, path: join(dir, 'gone') });
+			const response = await fetch(`${server.url}/gone`);
+			expect(response.status).toBe(404);
+			expect(await response.json()).toEqual({ error: 'This file is no longer available.' });
+		});
 	});
 });

@@ -6,5 +6,5 @@ export type { SseMessage } from './sse-format';
 export type * from './types';
 export { ndjson, type NdjsonContext, type NdjsonItem, type NdjsonOptions, type NdjsonSource } from './ndjson';
 export { batch, type RecordBatch } from './ndjson-stream';
-export { file, type FileSource } from './file';
+export { file, fileAnswer, fileResponse, type FileAnswer, type FileRequest, type FileSource } from './file';
 export { text, type TextContext, type TextItem, type TextOptions, type TextSource } from './text';

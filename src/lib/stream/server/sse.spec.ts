@@ -6,7 +6,7 @@ import { sse, type SseSource } from './sse';
 import type { SseMessage } from './sse-format';
 import { configureSse, openStreams } from './sse-options';
 import { json } from './json';
-import { forSetResponse } from './sse-node';
+import { forSetResponse } from './node-body';
 import { SseStream } from './sse-stream';
 import { serve, serveAtNodeLevel, serveThroughSetResponse, type TestServer } from './test-server';
 import { TestSource } from './test-source';

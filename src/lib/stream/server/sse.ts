@@ -1,7 +1,7 @@
 import { errorResponse, startFailure, streamErrorMessage } from './errors';
 import { formatMessage, type SseMessage } from './sse-format';
 import { acquireSlot, releaseSlot, resolveOptions, type SseOptions } from './sse-options';
-import { markEventStream } from './sse-node';
+import { markDirectBody } from './node-body';
 import { SseStream, type StreamOwner } from './sse-stream';
 import type { EventsResponse } from './types';
 
@@ -106,5 +106,5 @@ export async function sse<E extends Record<string, unknown>>(
 	headers.set('cache-control', 'no-cache, no-transform');
 	headers.set('x-accel-buffering', 'no');
 	const response = new Response(stream.toReadableStream(), { status: 200, headers });
-	return markEventStream(response, stream) as EventsResponse<E>;
+	return markDirectBody(response, stream) as EventsResponse<E>;
 }

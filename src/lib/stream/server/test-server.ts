@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { getRequest, setResponse } from '@sveltejs/kit/node';
-import { forSetResponse, writeResponse } from './sse-node';
+import { forSetResponse, writeResponse } from './node-body';
 
 /** A running test server. */
 export interface TestServer {
@@ -65,7 +65,7 @@ const webBody: Adapter = async (req, res, base, handler) => send(res, await hand
 const throughSetResponse: Adapter = async (req, res, base, handler) =>
 	setResponse(res, forSetResponse(await handler(await getRequest({ request: req, base }))));
 
-// What the production server does with event-stream requests (realtime/event-streams.ts): no signal, writeResponse().
+// What the production server does with event streams and downloads (node-level.ts): no signal, writeResponse().
 const atNodeLevel: Adapter = async (req, res, base, handler) =>
 	writeResponse(res, await handler(new Request(base + req.url, { headers: Object.entries(req.headers) as [string, string][] })));
 
@@ -88,12 +88,21 @@ export function serveThroughSetResponse(handler: Handler): Promise<TestServer> {
 }
 
 /**
- * Serves `handler` as the production server answers event-stream requests: a Request with no
+ * Serves `handler` as the production server answers event streams and downloads: a Request with no
  * signal, and writeResponse(), which lets an sse() body write to the socket itself.
  * @example const server = await serveAtNodeLevel((request) => sse(request, source));
  */
 export function serveAtNodeLevel(handler: Handler): Promise<TestServer> {
 	return listen(handler, atNodeLevel);
+}
+
+/**
+ * Serves a node-level handler as is (what the production server does with downloads, see
+ * src/lib/server/node-level.ts); a thrown error becomes a 500.
+ * @example const server = await serveNode((req, res) => sendFileAnswer(res, fileAnswer(nodeFileRequest(req), source)));
+ */
+export function serveNode(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<TestServer> {
+	return listen(() => new Response(null), (req, res) => handler(req, res));
 }
 
 async function listen(handler: Handler, adapter: Adapter): Promise<TestServer> {
