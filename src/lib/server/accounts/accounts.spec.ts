@@ -64,6 +64,19 @@ describe('accounts on a real SQLite file', () => {
 		expect((await accounts.signIn('carla', 'password-123', '10.0.0.3')).name).toBe('carla');
 	});
 
+	it('counts parallel wrong guesses before checking them: five get 401, the rest 429', async () => {
+		await accounts.signUp('gina', 'password-123');
+		const results = await Promise.all(Array.from({ length: 12 }, () => rejection(accounts.signIn('gina', 'wrong-pass', '10.0.0.4'))));
+		const statuses = results.map((error) => error.status).sort();
+		expect(statuses).toEqual([...Array(5).fill(401), ...Array(7).fill(429)]);
+	});
+
+	it('does not count successful sign-ins against the address (more than its 30 tries)', async () => {
+		await accounts.signUp('hugo', 'password-123');
+		for (let i = 0; i < 35; i++) expect((await accounts.signIn('hugo', 'password-123', '10.0.0.5')).name).toBe('hugo');
+		expect((await rejection(accounts.signIn('hugo', 'wrong-pass', '10.0.0.5'))).status).toBe(401);
+	});
+
 	it('creates sessions that authenticate until signed out', async () => {
 		const user = await accounts.signUp('dora', 'password-123');
 		const { token, expires } = await accounts.createSession(user.id);

@@ -70,8 +70,11 @@ export async function signIn(rawName: unknown, rawPassword: unknown, ip: string,
 	if (rawName.length > 200 || rawPassword.length > 1000) throw new HttpError(401, 'Wrong user name or password.');
 	const key = `${ip}\n${rawName.trim().toLowerCase()}`;
 	const { perNameAndIp, perIp } = limits(runtime());
-	const wait = Math.max(...(await Promise.all([perNameAndIp.retryAfter(key), perIp.retryAfter(ip)])));
+	// Each try counts before the password is checked, so parallel guesses can't all pass the limit.
+	const tries = await Promise.all([perNameAndIp.attempt(key), perIp.attempt(ip)]);
+	const wait = Math.max(...tries.map((t) => t.wait));
 	if (wait > 0) {
+		await Promise.all(tries.map((t) => t.release()));
 		const seconds = Math.ceil(wait / 1000);
 		throw new HttpError(429, `Too many failed sign-ins. Try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds);
 	}
@@ -81,11 +84,9 @@ export async function signIn(rawName: unknown, rawPassword: unknown, ip: string,
 		.where('name_key', '=', rawName.trim().normalize('NFC').toLowerCase())
 		.executeTakeFirst();
 	const ok = user ? await passwords.verify(rawPassword, user.password_hash) : await passwords.hash(rawPassword).then(() => false);
-	if (!user || !ok) {
-		await Promise.all([perNameAndIp.hit(key), perIp.hit(ip)]);
-		throw new HttpError(401, 'Wrong user name or password.');
-	}
-	await perNameAndIp.reset(key);
+	if (!user || !ok) throw new HttpError(401, 'Wrong user name or password.'); // the tries stay counted
+	// A success forgets the name's failures and does not count against the address.
+	await Promise.all([perNameAndIp.reset(key), tries[1].release()]);
 	void analytics.track({ metric: 'signins', userId: user.id, userAgent });
 	return { id: user.id, name: user.name, role: user.role };
 }

@@ -28,6 +28,24 @@ describe('LocalRateLimiter', () => {
 		expect(await limiter.take('k')).toBe(99);
 	});
 
+	it('counts an attempt up front, and its release takes back that one try, once', async () => {
+		let now = 0;
+		const limiter = new LocalRateLimiter(2, 1_000, () => now);
+		const first = await limiter.attempt('k');
+		now = 10;
+		const second = await limiter.attempt('k');
+		expect([first.wait, second.wait]).toEqual([0, 0]);
+		const refused = await limiter.attempt('k');
+		expect(refused.wait).toBe(990);
+		await refused.release();
+		expect(await limiter.retryAfter('k')).toBe(990);
+		await second.release();
+		await second.release();
+		expect(await limiter.retryAfter('k')).toBe(0);
+		expect((await limiter.attempt('k')).wait).toBe(0);
+		expect(await limiter.retryAfter('k')).toBe(990); // full again: the first try (at 0) and this one
+	});
+
 	it('forgets a key on reset', async () => {
 		const limiter = new LocalRateLimiter(1, 60_000);
 		await limiter.hit('k');

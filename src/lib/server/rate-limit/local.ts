@@ -1,4 +1,6 @@
-import type { RateLimiter } from './types';
+import type { Attempt, RateLimiter } from './types';
+
+const REFUSED = async () => {};
 
 /** Counts hits per key in this process; memory is bounded by pruning expired keys. */
 export class LocalRateLimiter implements RateLimiter {
@@ -25,6 +27,22 @@ export class LocalRateLimiter implements RateLimiter {
 		return wait;
 	}
 
+	async attempt(key: string): Promise<Attempt> {
+		const hits = this.#recent(key);
+		const wait = this.#wait(hits);
+		if (wait > 0) return { wait, release: REFUSED };
+		let at = this.#record(key, hits);
+		return {
+			wait: 0,
+			release: async () => {
+				const kept = this.#hits.get(key);
+				const index = kept?.lastIndexOf(at) ?? -1;
+				if (index >= 0) kept!.splice(index, 1);
+				at = NaN; // once
+			}
+		};
+	}
+
 	async reset(key: string): Promise<void> {
 		this.#hits.delete(key);
 	}
@@ -34,10 +52,13 @@ export class LocalRateLimiter implements RateLimiter {
 		return hits.length < this.limit ? 0 : hits[hits.length - this.limit] + this.windowMs - this.now();
 	}
 
-	#record(key: string, hits: number[]): void {
-		hits.push(this.now());
+	/** Records a hit now; returns its time. */
+	#record(key: string, hits: number[]): number {
+		const at = this.now();
+		hits.push(at);
 		this.#hits.set(key, hits);
 		if (this.#hits.size > 10_000) this.#prune();
+		return at;
 	}
 
 	#recent(key: string): number[] {

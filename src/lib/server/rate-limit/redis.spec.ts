@@ -48,6 +48,22 @@ suite(title, () => {
 		expect(waits.filter((wait) => wait > 0)).toHaveLength(15);
 	});
 
+	it('counts attempts of both instances up front, and a release takes back just its own', async () => {
+		const one = limiter('attempt', 2, 60_000);
+		const two = limiter('attempt', 2, 60_000);
+		const [first, second] = await Promise.all([one.attempt('ana'), two.attempt('ana')]);
+		expect([first.wait, second.wait]).toEqual([0, 0]);
+		const refused = await one.attempt('ana');
+		expect(refused.wait).toBeGreaterThan(55_000);
+		await refused.release(); // refused: nothing to take back
+		expect(await two.retryAfter('ana')).toBeGreaterThan(0);
+		await first.release();
+		await first.release(); // once
+		expect(await connect().zcard(`${redis!.prefix}rate:attempt:ana`)).toBe(1);
+		expect((await two.attempt('ana')).wait).toBe(0);
+		expect((await one.attempt('ana')).wait).toBeGreaterThan(0);
+	});
+
 	it('lets hits expire with the window, and keys with them', async () => {
 		const short = limiter('short', 1, 300);
 		expect(await short.take('k')).toBe(0);

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log';
 import { LocalRateLimiter } from './local';
-import type { RateLimiter } from './types';
+import type { Attempt, RateLimiter } from './types';
 
 // KEYS[1] a sorted set of hits (score: Redis time in ms); ARGV mode (peek, hit, take), limit,
-// window ms, a unique member. Prunes, then answers and records in one atomic step, on Redis's clock.
+// window ms, a unique member (the hit's name, for attempt()'s release). Prunes, then answers and records in one atomic step, on Redis's clock.
 const SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -17,7 +17,7 @@ if ARGV[1] ~= 'hit' and count >= limit then
 	return math.max(1, tonumber(oldest[2]) + window - now)
 end
 if ARGV[1] == 'peek' then return 0 end
-redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[4])
+redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], window)
 return 0
 `;
@@ -73,6 +73,26 @@ export class RedisRateLimiter implements RateLimiter {
 
 	take(key: string): Promise<number> {
 		return this.#run(key, 'take', () => this.#fallback.take(key));
+	}
+
+	async attempt(key: string): Promise<Attempt> {
+		const { redis, limit, windowMs } = this.#options;
+		const member = `${this.#tag}:${++this.#member}`;
+		let local: Attempt | undefined;
+		const wait = await this.#shared(
+			() => redis.rateLimit(this.#key(key), 'take', limit, windowMs, member),
+			async () => (local = await this.#fallback.attempt(key)).wait
+		);
+		if (local) return local;
+		let counted = wait === 0;
+		return {
+			wait,
+			release: async () => {
+				if (!counted) return;
+				counted = false;
+				await this.#shared(() => redis.zrem(this.#key(key), member), () => Promise.resolve(0));
+			}
+		};
 	}
 
 	async reset(key: string): Promise<void> {

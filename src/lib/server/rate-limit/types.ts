@@ -10,6 +10,20 @@ export interface RateLimiter {
 	hit(key: string): Promise<void>;
 	/** Records a hit only when `key` is under the limit, in one step: 0 when counted, else the wait (ms). */
 	take(key: string): Promise<number>;
+	/**
+	 * Counts a try of `key` up front when it is under the limit, in one step, so parallel tries
+	 * can't all pass a check before any is counted: `wait` is 0 when counted, else the wait (ms);
+	 * `release()` takes that one try back (it succeeded, or another limit refused it).
+	 */
+	attempt(key: string): Promise<Attempt>;
 	/** Forgets `key`, as after a successful sign-in. */
 	reset(key: string): Promise<void>;
+}
+
+/** A try counted (or refused) by RateLimiter.attempt(). */
+export interface Attempt {
+	/** 0 when the try was counted, else milliseconds until `key` may try again. */
+	wait: number;
+	/** Takes the counted try back (a no-op when it was refused or already released). */
+	release(): Promise<void>;
 }
