@@ -147,6 +147,29 @@ test('access matrix: owner, room member, other user, signed out', async () => {
 	}
 });
 
+test('a download from byte 0 counts once in analytics; its resumes, HEADs and refusals do not', async () => {
+	const app = await startServer();
+	const seed = await seeder(app);
+	try {
+		const ana = await signUp(app.url, 'ana');
+		const bob = await signUp(app.url, 'bob');
+		const fileId = await seed.file(await seed.userId('ana'), 'counted bytes');
+		const downloads = async () => Number((await seed.db.get<{ n: number }>("select count(*) as n from analytics_events where metric = 'downloads'"))!.n);
+		const before = await downloads();
+		expect((await download(app, ana, fileId)).status).toBe(200);
+		expect((await download(app, ana, fileId, 'GET', { range: 'bytes=0-3' })).status).toBe(206);
+		expect((await download(app, ana, fileId, 'GET', { range: 'bytes=4-' })).status).toBe(206);
+		expect((await download(app, ana, fileId, 'HEAD')).status).toBe(200);
+		expect((await download(app, bob, fileId)).status).toBe(404);
+		await expect.poll(downloads).toBe(before + 2);
+		await new Promise((resolve) => setTimeout(resolve, 300)); // nothing else comes
+		expect(await downloads()).toBe(before + 2);
+	} finally {
+		await seed.close();
+		await app.stop();
+	}
+});
+
 test('path tricks and symlinks are 404 and never serve a byte from outside the files folder', async () => {
 	const app = await startServer();
 	const seed = await seeder(app);
