@@ -57,7 +57,7 @@ function typing(socket: AppSocket, user: ChatUser, input: unknown): void {
 }
 
 /** What answers each acknowledged chat event; defined once, looked up per event (no closures per socket). */
-const HANDLERS: Record<AckedEvent, (user: ChatUser, input: unknown) => Promise<object>> = {
+const HANDLERS: Record<AckedEvent, (user: ChatUser, input: unknown, socket: AppSocket) => Promise<object>> = {
 	'rooms:list': (user) => rooms.list(user),
 	'room:create': rooms.create,
 	'room:join': rooms.join,
@@ -67,19 +67,19 @@ const HANDLERS: Record<AckedEvent, (user: ChatUser, input: unknown) => Promise<o
 	'members:list': rooms.members,
 	'read:mark': rooms.markRead,
 	'messages:list': messages.list,
-	'message:send': messages.send
+	'message:send': (user, input, socket) => messages.send(user, input, socket.rooms)
 };
 
-async function answer(ready: Promise<void>, event: AckedEvent, user: ChatUser, args: unknown[], userAgent?: string): Promise<void> {
+async function answer(socket: AppSocket, ready: Promise<void>, event: AckedEvent, user: ChatUser, args: unknown[]): Promise<void> {
 	const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: object) => void) : undefined;
 	let reply: object;
 	try {
 		await ready;
-		const result = await HANDLERS[event](user, args[0]);
+		const result = await HANDLERS[event](user, args[0], socket);
 		reply = { ok: true, ...result };
 		if (event === 'message:send' && !(result as { duplicate?: boolean }).duplicate) {
 			const { message } = result as Awaited<ReturnType<typeof messages.send>>;
-			void analytics.track({ metric: 'messages', value: message.text.length, userId: user.id, userAgent });
+			void analytics.track({ metric: 'messages', value: message.text.length, userId: user.id, userAgent: socket.request.headers['user-agent'] });
 		}
 	} catch (error) {
 		reply = failure(error);
@@ -103,7 +103,7 @@ export function connect(socket: AppSocket): void {
 	});
 	socket.onAny((event: string, ...args: unknown[]) => {
 		if (event === 'typing:start') return void ready.then(() => typing(socket, user, args[0]), () => {});
-		if (Object.hasOwn(HANDLERS, event)) void answer(ready, event as AckedEvent, user, args, socket.request.headers['user-agent']);
+		if (Object.hasOwn(HANDLERS, event)) void answer(socket, ready, event as AckedEvent, user, args);
 	});
 	socket.on('disconnect', () => void ready.then(() => presence.disconnected(user), () => {}));
 }
