@@ -3,7 +3,7 @@ import { runtime } from '../runtime';
 
 /**
  * The Socket.IO room of a chat room. Internal rooms are made only from numeric ids, never from a
- * name a user typed, so no one can join `user:…`, `session:…` or another socket's own room. A
+ * name a user typed, so no one can join `user:…` or another socket's own room. A
  * socket is in the channel of each room its user is a member of: message:send takes that as membership.
  */
 export const roomChannel = (roomId: number) => `room:${roomId}`;

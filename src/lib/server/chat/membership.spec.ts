@@ -75,6 +75,13 @@ async function newRoom(owner: Awaited<ReturnType<typeof person>>, name: string):
 }
 
 describe('who may post', () => {
+	it('keeps a socket in its own room, its user’s channel and its rooms’ channels, nothing per session', async () => {
+		const ana = await person('rooms');
+		const roomId = await newRoom(ana, 'own-rooms');
+		const [socket] = serverSocket(ana.id);
+		expect([...socket.rooms].sort()).toEqual([socket.id, `room:${roomId}`, `user:${ana.id}`].sort());
+	});
+
 	it('lets every tab of a user post the moment one of them joins, and none once one of them leaves', async () => {
 		const [ana, bo] = [await person('own'), await person('tabs')];
 		const roomId = await newRoom(ana, 'tabs');
@@ -111,5 +118,16 @@ describe('who may post', () => {
 		await runtime().store.db.insertInto('room_members').values({ room_id: roomId, user_id: bo.id, joined_at: Date.now() }).execute();
 		expect(serverSocket(bo.id)[0].rooms.has(`room:${roomId}`)).toBe(false);
 		expect(await bo.first.send(roomId, 'joined elsewhere')).toMatchObject({ ok: true, message: { text: 'joined elsewhere' } });
+	});
+
+	it('closes the sockets of a session that signs out, not those of the user’s other sessions', async () => {
+		const ana = await person('signout');
+		const other = await tab(ana.id);
+		const closed = new Promise<void>((resolve) => ana.first.socket.once('disconnect', () => resolve()));
+		await accounts.signOut(ana.first.token);
+		await closed;
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(other.socket.connected).toBe(true);
+		expect(serverSocket(ana.id)).toHaveLength(1);
 	});
 });
