@@ -16,6 +16,28 @@ export function sockets(): RealtimeServer | undefined {
 	return runtime().io as RealtimeServer | undefined;
 }
 
+type RoomBroadcast = ReturnType<RealtimeServer['to']>;
+const broadcasts = new WeakMap<RealtimeServer, Map<number, RoomBroadcast>>();
+
+/**
+ * The broadcast to a room's channel, made once per room and server. Connection state recovery keeps
+ * every message for two minutes with its broadcast's room sets: shared, they are not one copy per
+ * message (nor garbage made for each).
+ * @example roomBroadcast(7)?.emit('message:new', message);
+ */
+export function roomBroadcast(roomId: number): RoomBroadcast | undefined {
+	const io = sockets();
+	if (!io) return undefined;
+	let byRoom = broadcasts.get(io);
+	if (!byRoom) broadcasts.set(io, (byRoom = new Map()));
+	let broadcast = byRoom.get(roomId);
+	if (!broadcast) {
+		if (byRoom.size >= 10_000) byRoom.clear();
+		byRoom.set(roomId, (broadcast = io.to(roomChannel(roomId))));
+	}
+	return broadcast;
+}
+
 /**
  * Puts the sockets in `from` into `channel`: those of this instance at once, those of the others
  * through the adapter (until it arrives there, their posts are checked against the store).

@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatUser, MessageKind } from '$lib/shared/chat';
 import { runtime } from '../runtime';
 import * as access from './access';
-import { roomChannel, sockets } from './channels';
+import { roomBroadcast, roomChannel } from './channels';
 import { ChatError } from './errors';
 import { notifyMentions } from './mentions';
 import { findByClientIds, insertAll, openRoomMembers, selectMessages, view, type Row } from './message-rows';
@@ -143,7 +143,7 @@ async function storeAll(roomId: number, batch: PendingPost[]): Promise<void> {
 
 /** Emits a stored message to its room and answers its post (and any repeat of it in the batch). */
 function emitted(item: PendingPost, message: ChatMessage, repeats: Map<string, PendingPost[]>): void {
-	sockets()?.to(roomChannel(message.roomId)).emit('message:new', message);
+	roomBroadcast(message.roomId)?.emit('message:new', message);
 	item.resolve({ message, duplicate: false });
 	for (const repeat of repeatsOf(item, repeats) ?? []) repeat.resolve({ message, duplicate: true });
 }
