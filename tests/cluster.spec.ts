@@ -1,7 +1,7 @@
 import { expect, test, type Browser } from '@playwright/test';
 import { ALIVE_MS, HEARTBEAT_MS } from '../src/lib/server/chat/presence-redis';
 import type { ChatMessage, PresenceChange } from '../src/lib/shared/chat';
-import { chatSocket, connected, must, type ChatSocket } from './support/chat';
+import { ask, chatSocket, connected, must, type ChatSocket } from './support/chat';
 import { call, follow, signUp, until } from './support/clients';
 import { clusterRoomLog, clusterUnavailable, NotificationView, ownRedis, sendAll, startCluster, type Cluster } from './support/cluster';
 import { uniqueName } from './support/fixtures';
@@ -136,6 +136,32 @@ test('a chat across instances: messages, typing and who is online go both ways',
 	}
 	const twice = (await history(onB.socket, roomId)).filter((m) => m.text.startsWith('twice '));
 	expect(twice.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `twice ${i}`));
+});
+
+test('membership and sign-out reach the other instance: a join lets the user post there at once, a leave or a close stops it', async () => {
+	cluster = await startCluster();
+	const { a, b } = cluster;
+	const [ana, bo] = [await signUp(a.url, 'ana'), await signUp(a.url, 'bob')];
+	const anaOnA = await socketOf(a.url, ana);
+	const roomId = (await must(anaOnA.socket, 'room:create', { name: 'reach' })).room.id;
+	const [boOnA, boOnB] = [await socketOf(a.url, bo), await socketOf(b.url, bo)];
+	const send = (clientId: string) => ask(boOnB.socket, 'message:send', { roomId, clientId, text: clientId });
+
+	// Each step on A, the next send at once on B: B's socket may not have heard of it yet, the store has.
+	await must(boOnA.socket, 'room:join', { roomId });
+	expect(await send('joined-on-a')).toMatchObject({ ok: true, duplicate: false });
+	await must(boOnA.socket, 'room:leave', { roomId });
+	expect(await send('left-on-a')).toEqual({ ok: false, error: 'You are not in #reach: join it first.' });
+	expect((await history(anaOnA.socket, roomId)).filter((m) => m.kind === 'text').map((m) => m.text)).toEqual(['joined-on-a']);
+	await must(boOnA.socket, 'room:join', { roomId });
+	await must(anaOnA.socket, 'room:close', { roomId });
+	expect(await send('closed-on-a')).toEqual({ ok: false, error: 'This room is closed.' });
+
+	// Signing out on A closes the session's socket on B; Ana's sockets stay.
+	const closed = new Promise((resolve) => boOnB.socket.once('disconnect', resolve));
+	expect((await call(a.url, bo, 'POST', '/api/auth/signout')).status).toBe(200);
+	await closed;
+	expect(anaOnA.socket.connected).toBe(true);
 });
 
 async function browserPerson(browser: Browser, url: string, prefix: string) {

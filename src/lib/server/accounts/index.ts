@@ -126,8 +126,13 @@ export async function signOut(token: string | undefined): Promise<void> {
 	if (!token) return;
 	const id = tokenHash(token);
 	const rt = runtime();
-	await rt.store.db.deleteFrom('sessions').where('id', '=', id).execute();
-	rt.io?.in(`session:${id}`).disconnectSockets(true);
+	const [session] = await rt.store.db.deleteFrom('sessions').where('id', '=', id).returning('user_id').execute();
+	if (!session || !rt.io) return;
+	// Its sockets are among its user's, each knowing its session: this instance's at once, then every instance's.
+	const room = `user:${session.user_id}`;
+	for (const found of [rt.io.local.in(room).fetchSockets(), rt.io.in(room).fetchSockets()]) {
+		void found.then((sockets) => sockets.forEach((socket) => socket.data.sessionId === id && socket.disconnect(true)), () => {});
+	}
 }
 
 /** Finds a user by name (any case). */

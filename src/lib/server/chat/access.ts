@@ -1,4 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db';
+import { compiledOnce } from '../db/compiled';
 import { runtime } from '../runtime';
 import { ChatError, noSuchRoom } from './errors';
 
@@ -10,9 +12,9 @@ export interface RoomRow {
 	ownerId: number | null;
 }
 
-async function find(userId: number, roomId: number) {
-	const row = await runtime()
-		.store.db.selectFrom('rooms as r')
+const findRoom = compiledOnce((db: Kysely<Database>, userId: number, roomId: number) =>
+	db
+		.selectFrom('rooms as r')
 		.select((eb) => [
 			'r.id',
 			'r.name',
@@ -27,7 +29,10 @@ async function find(userId: number, roomId: number) {
 				.as('invited')
 		])
 		.where('r.id', '=', roomId)
-		.executeTakeFirst();
+);
+
+async function find(userId: number, roomId: number) {
+	const [row] = await findRoom(runtime().store.db, userId, roomId);
 	if (!row) return undefined;
 	const room: RoomRow = { id: row.id, name: row.name, isPrivate: row.is_private === 1, ownerId: row.owner_id };
 	return { room, closed: row.closed_at !== null, member: Boolean(Number(row.member)), invited: Boolean(Number(row.invited)) };
@@ -56,14 +61,11 @@ export async function memberIds(roomId: number): Promise<number[]> {
 	return rows.map((r) => r.user_id);
 }
 
-/** Ids of the open rooms a user is a member of. */
+const openRoomIds = compiledOnce((db: Kysely<Database>, userId: number) =>
+	db.selectFrom('room_members as m').innerJoin('rooms as r', 'r.id', 'm.room_id').select('m.room_id').where('m.user_id', '=', userId).where('r.closed_at', 'is', null)
+);
+
+/** Ids of the open rooms a user is a member of (asked on every connection). */
 export async function roomIdsOf(userId: number): Promise<number[]> {
-	const rows = await runtime()
-		.store.db.selectFrom('room_members as m')
-		.innerJoin('rooms as r', 'r.id', 'm.room_id')
-		.select('m.room_id')
-		.where('m.user_id', '=', userId)
-		.where('r.closed_at', 'is', null)
-		.execute();
-	return rows.map((r) => r.room_id);
+	return (await openRoomIds(runtime().store.db, userId)).map((r) => r.room_id);
 }

@@ -1,7 +1,6 @@
 import type { ChatMessage } from '$lib/shared/chat';
 import * as notifications from '../notifications';
 import { runtime } from '../runtime';
-import type { RoomRow } from './access';
 
 const MENTION = /(?<![\p{L}\p{N}_.@-])@([\p{L}\p{N}_.-]{3,32})/gu;
 const MAX_MENTIONS = 10;
@@ -23,19 +22,22 @@ export function mentionedNames(text: string): string[] {
 	return [...names];
 }
 
-/** Sends each member of the room @mentioned in a message (not its author) a notification. */
-export async function notifyMentions(room: RoomRow, message: ChatMessage): Promise<number> {
+/** Sends each member of the message's room @mentioned in it (not its author) a notification. */
+export async function notifyMentions(message: ChatMessage): Promise<number> {
 	const names = mentionedNames(message.text);
 	if (names.length === 0 || !message.author) return 0;
-	const users = await runtime()
-		.store.db.selectFrom('users as u')
+	const { db } = runtime().store;
+	const users = await db
+		.selectFrom('users as u')
 		.innerJoin('room_members as m', 'm.user_id', 'u.id')
 		.select('u.id')
-		.where('m.room_id', '=', room.id)
+		.where('m.room_id', '=', message.roomId)
 		.where('u.name_key', 'in', names)
 		.where('u.id', '!=', message.author.id)
 		.limit(MAX_MENTIONS)
 		.execute();
+	if (users.length === 0) return 0;
+	const room = await db.selectFrom('rooms').select(['id', 'name']).where('id', '=', message.roomId).executeTakeFirstOrThrow();
 	const body = message.text.length > BODY_MAX ? `${message.text.slice(0, BODY_MAX - 1)}…` : message.text;
 	for (const { id } of users) {
 		await notifications.send(id, {

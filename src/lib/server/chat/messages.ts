@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
 import type { ChatMessage, ChatUser, MessageKind } from '$lib/shared/chat';
 import { runtime } from '../runtime';
 import * as access from './access';
-import { roomChannel, sockets } from './channels';
+import { roomBroadcast, roomChannel } from './channels';
 import { ChatError } from './errors';
 import { notifyMentions } from './mentions';
+import { findByClientIds, insertAll, openRoomMembers, selectMessages, view, type Row } from './message-rows';
 import { chatState, inRoomOrder } from './state';
 import * as validate from './validate';
 
@@ -17,38 +17,10 @@ export interface NewMessage {
 	body: string;
 	clientId?: string | null;
 	fileId?: string | null;
+	/** Stored only if the author is a member of the room and it is open, as the store says in the room's line. */
+	fromMember?: boolean;
 	/** Runs in the room's line just before storing (not for a duplicate): throw (or reject) to refuse. */
 	admit?: () => void | Promise<void>;
-}
-
-function selectMessages() {
-	return runtime()
-		.store.db.selectFrom('chat_messages as c')
-		.leftJoin('users as u', 'u.id', 'c.user_id')
-		.select(['c.room_id', 'c.seq', 'c.user_id', 'c.client_id', 'c.kind', 'c.body', 'c.file_id', 'c.created_at', 'u.name as author_name']);
-}
-
-type Row = Awaited<ReturnType<ReturnType<typeof selectMessages>['executeTakeFirstOrThrow']>>;
-
-const SENTENCES: Record<Exclude<MessageKind, 'text'>, (who: string, body: string) => string> = {
-	join: (who) => `${who} joined`,
-	leave: (who) => `${who} left`,
-	file: (who, body) => `${who} shared ${body}`,
-	closed: (who) => `${who} closed the room`
-};
-
-function view(row: Row): ChatMessage {
-	const author = row.user_id !== null && row.author_name !== null ? { id: row.user_id, name: row.author_name } : null;
-	return {
-		roomId: row.room_id,
-		id: Number(row.seq),
-		kind: row.kind,
-		author,
-		text: row.kind === 'text' ? row.body : SENTENCES[row.kind](author?.name ?? 'Someone', row.body),
-		file: row.kind === 'file' && row.file_id ? { id: row.file_id, name: row.body } : null,
-		clientId: row.client_id,
-		created: Number(row.created_at)
-	};
 }
 
 /** A post's outcome: the stored message, and whether it was stored before (a retry). */
@@ -93,25 +65,32 @@ function clientKey({ author, clientId }: { author: ChatUser | null; clientId?: s
 
 /** The stored message of each (author, clientId) of the batch that was used before, by clientKey. */
 async function storedBefore(batch: PendingPost[]): Promise<Map<string, Row>> {
-	const keyed = batch.filter(({ input }) => clientKey(input) !== null);
+	const pairs = batch.filter(({ input }) => clientKey(input) !== null).map(({ input }) => ({ userId: input.author!.id, clientId: input.clientId! }));
 	const found = new Map<string, Row>();
-	for (let i = 0; i < keyed.length; i += 100) {
-		const slice = keyed.slice(i, i + 100);
-		const rows = await selectMessages()
-			.where((eb) => eb.or(slice.map(({ input }) => eb.and([eb('c.user_id', '=', input.author!.id), eb('c.client_id', '=', input.clientId!)]))))
-			.execute();
-		for (const row of rows) found.set(`${row.user_id}:${row.client_id}`, row); // clientKey of the row's post
-	}
+	if (pairs.length) for (const row of await findByClientIds(pairs)) found.set(`${row.user_id}:${row.client_id}`, row); // clientKey of the row's post
 	return found;
+}
+
+/** Why a post `fromMember` is refused: what access.member says, now that the store said no. */
+async function notMember(userId: number, roomId: number): Promise<unknown> {
+	return access.member(userId, roomId).then(
+		() => new ChatError('You are not in this room: join it first.'),
+		(error: unknown) => error
+	);
 }
 
 /**
  * One room's batch, in order: retries answered with what is stored, each new post admitted (or
  * refused) in turn, the admitted stored together under consecutive ids, then emitted in order.
+ * Posts `fromMember` are checked against the store here, in the room's line, with one query for
+ * the batch: whichever channels a sender's socket is in, a member who left or a closed room posts nothing.
  */
 async function storeAll(roomId: number, batch: PendingPost[]): Promise<void> {
 	try {
 		const stored = await storedBefore(batch);
+		const authors = new Set<number>();
+		for (const { input } of batch) if (input.fromMember && input.author) authors.add(input.author.id);
+		const members = authors.size ? await openRoomMembers(roomId, [...authors]) : authors;
 		const fresh: PendingPost[] = [];
 		/** Later posts of the batch that repeat an earlier one's clientId: answered with its message. */
 		const repeats = new Map<string, PendingPost[]>();
@@ -126,6 +105,10 @@ async function storeAll(roomId: number, batch: PendingPost[]): Promise<void> {
 			}
 			if (key && repeats.has(key)) {
 				repeats.get(key)!.push(item);
+				continue;
+			}
+			if (input.fromMember && !members.has(input.author?.id ?? 0)) {
+				item.reject(await notMember(input.author?.id ?? 0, roomId));
 				continue;
 			}
 			try {
@@ -160,7 +143,7 @@ async function storeAll(roomId: number, batch: PendingPost[]): Promise<void> {
 
 /** Emits a stored message to its room and answers its post (and any repeat of it in the batch). */
 function emitted(item: PendingPost, message: ChatMessage, repeats: Map<string, PendingPost[]>): void {
-	sockets()?.to(roomChannel(message.roomId)).emit('message:new', message);
+	roomBroadcast(message.roomId)?.emit('message:new', message);
 	item.resolve({ message, duplicate: false });
 	for (const repeat of repeatsOf(item, repeats) ?? []) repeat.resolve({ message, duplicate: true });
 }
@@ -185,42 +168,6 @@ function repeatsOf(item: PendingPost, repeats: Map<string, PendingPost[]>): Pend
 	return key ? repeats.get(key) : undefined;
 }
 
-/** Stores the posts under the room's next ids, in one transaction. */
-async function insertAll(roomId: number, inputs: NewMessage[]): Promise<ChatMessage[]> {
-	const { db } = runtime().store;
-	const created = Date.now();
-	const rows = inputs.map((input) => ({
-		room_id: roomId,
-		seq: 0,
-		user_id: input.author?.id ?? null,
-		client_id: input.clientId ?? null,
-		kind: input.kind,
-		body: input.body,
-		file_id: input.fileId ?? null,
-		created_at: created
-	}));
-	try {
-		await db.transaction().execute(async (trx) => {
-			const counter = await trx
-				.insertInto('chat_room_seqs')
-				.values({ room_id: roomId, last_seq: rows.length })
-				.onConflict((oc) => oc.column('room_id').doUpdateSet({ last_seq: sql`chat_room_seqs.last_seq + ${rows.length}` }))
-				.returning('last_seq')
-				.executeTakeFirstOrThrow();
-			const first = Number(counter.last_seq) - rows.length + 1;
-			rows.forEach((row, i) => (row.seq = first + i));
-			for (let i = 0; i < rows.length; i += INSERT_ROWS) await trx.insertInto('chat_messages').values(rows.slice(i, i + INSERT_ROWS)).execute();
-		});
-	} catch (error) {
-		if (rows.some((row) => row.client_id !== null) && /unique/i.test(String(error))) throw new ChatError('This clientId was already used for another message.');
-		throw error;
-	}
-	return rows.map((row, i) => view({ ...row, author_name: inputs[i].author?.name ?? null }));
-}
-
-/** Rows per INSERT statement (SQLite allows 32,766 parameters; a row has 8). */
-const INSERT_ROWS = 500;
-
 /** Posts a system line (joined, left, shared a file, closed) by `author` into a room. */
 export async function system(roomId: number, author: ChatUser, kind: Exclude<MessageKind, 'text'>, body = '', fileId: string | null = null): Promise<ChatMessage> {
 	return (await post({ roomId, author, kind, body, fileId })).message;
@@ -228,21 +175,24 @@ export async function system(roomId: number, author: ChatUser, kind: Exclude<Mes
 
 /**
  * Sends a user's message into a room they are in: validated, rate limited (a retry of a stored
- * clientId is not counted), stored once, then @mentioned members are notified.
+ * clientId is not counted), stored once, then @mentioned members are notified. `channels` are
+ * those of the sending socket: in the room's channel (joins, leaves and closes move sockets in and
+ * out of it), nothing is asked of the store up front; either way the post is stored only if the
+ * store, in the room's line, still has the sender as a member of the open room.
  */
-export async function send(user: ChatUser, input: unknown): Promise<Posted> {
+export async function send(user: ChatUser, input: unknown, channels?: ReadonlySet<string>): Promise<Posted> {
 	const raw = validate.fields(input, ['roomId', 'clientId', 'text'], '{ roomId, clientId, text }');
 	const roomId = validate.roomId(raw.roomId);
 	const clientId = validate.clientId(raw.clientId);
 	const text = validate.text(raw.text);
-	const room = await access.member(user.id, roomId);
+	if (!channels?.has(roomChannel(roomId))) await access.member(user.id, roomId);
 	const admit = async () => {
 		const wait = await chatState().sends.take(String(user.id));
 		if (wait > 0) throw new ChatError(`You are sending too fast: wait ${Math.ceil(wait / 1000)} s and try again.`, wait);
 	};
-	const result = await post({ roomId, author: user, kind: 'text', body: text, clientId, admit });
+	const result = await post({ roomId, author: user, kind: 'text', body: text, clientId, fromMember: true, admit });
 	if (!result.duplicate) {
-		void notifyMentions(room, result.message).catch((error) => runtime().log.error({ err: error }, 'chat mention notifications failed'));
+		void notifyMentions(result.message).catch((error) => runtime().log.error({ err: error }, 'chat mention notifications failed'));
 	}
 	return result;
 }

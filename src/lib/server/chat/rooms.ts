@@ -4,7 +4,7 @@ import { findByName } from '../accounts';
 import * as notifications from '../notifications';
 import { runtime } from '../runtime';
 import * as access from './access';
-import { roomChannel, sockets, userChannel } from './channels';
+import { joinChannel, leaveChannel, roomChannel, sockets, userChannel } from './channels';
 import { ChatError } from './errors';
 import * as messages from './messages';
 import { onlineAmong } from './presence';
@@ -20,9 +20,8 @@ async function announce(roomId: number): Promise<void> {
 }
 
 function enter(user: ChatUser, roomId: number, view: RoomView): void {
-	const io = sockets();
-	io?.in(userChannel(user.id)).socketsJoin(roomChannel(roomId));
-	io?.to(userChannel(user.id)).emit('room:joined', view);
+	joinChannel(userChannel(user.id), roomChannel(roomId));
+	sockets()?.to(userChannel(user.id)).emit('room:joined', view);
 }
 
 function roomIdOnly(input: unknown): number {
@@ -86,7 +85,7 @@ export async function join(user: ChatUser, input: unknown): Promise<{ room: Room
 				return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 			});
 		if (added) {
-			sockets()?.in(userChannel(user.id)).socketsJoin(roomChannel(roomId));
+			joinChannel(userChannel(user.id), roomChannel(roomId));
 			await messages.system(roomId, user, 'join');
 			await announce(roomId);
 		}
@@ -102,12 +101,12 @@ export async function leave(user: ChatUser, input: unknown): Promise<object> {
 	await access.member(user.id, roomId);
 	const { db } = runtime().store;
 	const removed = await db.deleteFrom('room_members').where('room_id', '=', roomId).where('user_id', '=', user.id).executeTakeFirst();
+	// Out of the channel before anything else: being in it is what lets a socket post.
+	if (Number(removed.numDeletedRows) > 0) leaveChannel(userChannel(user.id), roomChannel(roomId));
 	await db.deleteFrom('chat_reads').where('room_id', '=', roomId).where('user_id', '=', user.id).execute();
 	if (Number(removed.numDeletedRows) === 0) return {};
 	await messages.system(roomId, user, 'leave');
-	const io = sockets();
-	io?.in(userChannel(user.id)).socketsLeave(roomChannel(roomId));
-	io?.to(userChannel(user.id)).emit('room:left', { roomId });
+	sockets()?.to(userChannel(user.id)).emit('room:left', { roomId });
 	await announce(roomId);
 	return {};
 }
@@ -126,7 +125,7 @@ export async function close(user: ChatUser, input: unknown): Promise<object> {
 	const event = { roomId, by: { id: user.id, name: user.name } };
 	if (room.isPrivate) io?.to([roomChannel(roomId), ...invited.map((i) => userChannel(i.user_id))]).emit('room:closed', event);
 	else io?.emit('room:closed', event);
-	io?.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
+	leaveChannel(roomChannel(roomId), roomChannel(roomId));
 	return {};
 }
 

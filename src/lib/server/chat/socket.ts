@@ -29,16 +29,25 @@ function failure(error: unknown): { ok: false; error: string; retryAfter?: numbe
 	return { ok: false, error: 'Something went wrong on the server; try again.' };
 }
 
+/**
+ * Sockets whose rooms are still being looked up, with the lookup: their events wait for it. A
+ * socket leaves the map once in its rooms (a failed one stays: it is being disconnected), so a
+ * connected socket keeps no promise or closure of chat's.
+ */
+const entering = new WeakMap<AppSocket, Promise<void>>();
+
 /** Puts the socket in the channels of the user's rooms (and out of any it left while away), then counts it online. */
-async function enterRooms(socket: AppSocket, user: ChatUser): Promise<void> {
+async function enterRooms(socket: AppSocket): Promise<void> {
+	const { user } = socket.data;
 	const wanted = new Set((await roomIdsOf(user.id)).map(roomChannel));
 	// A recovered socket comes back with the rooms it had: drop those the user left meanwhile.
 	for (const room of socket.rooms) if (room.startsWith('room:') && !wanted.has(room)) socket.leave(room);
 	socket.join([...wanted]);
 	presence.connected(user, [...wanted].map((room) => Number(room.slice(5))));
+	entering.delete(socket);
 }
 
-function typing(socket: AppSocket, user: ChatUser, input: unknown): void {
+function typing(socket: AppSocket, input: unknown): void {
 	let roomId: number;
 	try {
 		roomId = validate.roomId(validate.fields(input, ['roomId'], '{ roomId }').roomId);
@@ -47,6 +56,7 @@ function typing(socket: AppSocket, user: ChatUser, input: unknown): void {
 	}
 	const channel = roomChannel(roomId);
 	if (!socket.rooms.has(channel)) return;
+	const { user } = socket.data;
 	const state = chatState();
 	const key = `${user.id}:${roomId}`;
 	const now = Date.now();
@@ -57,7 +67,7 @@ function typing(socket: AppSocket, user: ChatUser, input: unknown): void {
 }
 
 /** What answers each acknowledged chat event; defined once, looked up per event (no closures per socket). */
-const HANDLERS: Record<AckedEvent, (user: ChatUser, input: unknown) => Promise<object>> = {
+const HANDLERS: Record<AckedEvent, (user: ChatUser, input: unknown, socket: AppSocket) => Promise<object>> = {
 	'rooms:list': (user) => rooms.list(user),
 	'room:create': rooms.create,
 	'room:join': rooms.join,
@@ -67,24 +77,42 @@ const HANDLERS: Record<AckedEvent, (user: ChatUser, input: unknown) => Promise<o
 	'members:list': rooms.members,
 	'read:mark': rooms.markRead,
 	'messages:list': messages.list,
-	'message:send': messages.send
+	'message:send': (user, input, socket) => messages.send(user, input, socket.rooms)
 };
 
-async function answer(ready: Promise<void>, event: AckedEvent, user: ChatUser, args: unknown[], userAgent?: string): Promise<void> {
+async function answer(socket: AppSocket, event: AckedEvent, args: unknown[]): Promise<void> {
 	const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: object) => void) : undefined;
+	const { user } = socket.data;
 	let reply: object;
 	try {
-		await ready;
-		const result = await HANDLERS[event](user, args[0]);
+		const pending = entering.get(socket);
+		if (pending) await pending;
+		const result = await HANDLERS[event](user, args[0], socket);
 		reply = { ok: true, ...result };
 		if (event === 'message:send' && !(result as { duplicate?: boolean }).duplicate) {
 			const { message } = result as Awaited<ReturnType<typeof messages.send>>;
-			void analytics.track({ metric: 'messages', value: message.text.length, userId: user.id, userAgent });
+			void analytics.track({ metric: 'messages', value: message.text.length, userId: user.id, userAgent: socket.request.headers['user-agent'] });
 		}
 	} catch (error) {
 		reply = failure(error);
 	}
 	ack?.(reply);
+}
+
+/** Every event of a chat socket (`this`): one function for all of them, no closure per socket. */
+function onEvent(this: AppSocket, event: string, ...args: unknown[]): void {
+	if (event === 'typing:start') {
+		const pending = entering.get(this);
+		if (pending) void pending.then(() => typing(this, args[0]), () => {});
+		else typing(this, args[0]);
+	} else if (Object.hasOwn(HANDLERS, event)) void answer(this, event as AckedEvent, args);
+}
+
+/** A chat socket (`this`) closed: counted offline once it had been counted online. */
+function onDisconnect(this: AppSocket): void {
+	const pending = entering.get(this);
+	if (pending) void pending.then(() => presence.disconnected(this.data.user), () => {});
+	else presence.disconnected(this.data.user);
 }
 
 /**
@@ -95,15 +123,12 @@ async function answer(ready: Promise<void>, event: AckedEvent, user: ChatUser, a
  * @example io.on('connection', (socket) => chat.connect(socket));
  */
 export function connect(socket: AppSocket): void {
-	const user = { id: socket.data.user.id, name: socket.data.user.name };
-	const ready = enterRooms(socket, user);
-	ready.catch((error) => {
+	const pending = enterRooms(socket);
+	entering.set(socket, pending);
+	pending.catch((error) => {
 		runtime().log.error({ err: error }, 'chat: could not enter rooms');
 		socket.disconnect(true);
 	});
-	socket.onAny((event: string, ...args: unknown[]) => {
-		if (event === 'typing:start') return void ready.then(() => typing(socket, user, args[0]), () => {});
-		if (Object.hasOwn(HANDLERS, event)) void answer(ready, event as AckedEvent, user, args, socket.request.headers['user-agent']);
-	});
-	socket.on('disconnect', () => void ready.then(() => presence.disconnected(user), () => {}));
+	socket.onAny(onEvent);
+	socket.on('disconnect', onDisconnect);
 }

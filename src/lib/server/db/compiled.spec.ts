@@ -43,6 +43,23 @@ describe('compiledOnce', () => {
 		expect(build).toHaveBeenCalledTimes(1);
 	});
 
+	it('runs inserts (values and returning) and shares the compiled query with the database’s transactions', async () => {
+		const build = vi.fn((kdb: Kysely<Db>, id: number, name: string, team: string) =>
+			kdb.insertInto('people').values({ id, name, team, active: 1 }).returning(['id', 'name'])
+		);
+		const add = compiledOnce(build);
+		expect(await add(db, 4, 'Di', 'red')).toEqual([{ id: 4, name: 'Di' }]);
+		await db.transaction().execute(async (trx) => {
+			expect(await add(trx, 5, 'Ed', 'blue')).toEqual([{ id: 5, name: 'Ed' }]);
+		});
+		await expect(db.transaction().execute(async (trx) => (await add(trx, 6, 'Fay', 'red'), Promise.reject(new Error('roll back'))))).rejects.toThrow('roll back');
+		expect(await db.selectFrom('people').select(['id', 'name', 'team', 'active']).where('id', '>=', 4).orderBy('id').execute()).toEqual([
+			{ id: 4, name: 'Di', team: 'red', active: 1 },
+			{ id: 5, name: 'Ed', team: 'blue', active: 1 }
+		]);
+		expect(build).toHaveBeenCalledTimes(1);
+	});
+
 	it('refuses a build that does not use an argument as a parameter', async () => {
 		const unused = compiledOnce((kdb: Kysely<Db>, _name: string) => kdb.selectFrom('people').select('id'));
 		await expect(unused(db, 'Ana')).rejects.toThrow(/argument 0 is not a parameter/);

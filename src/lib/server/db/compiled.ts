@@ -11,7 +11,8 @@ interface Template {
 const marker = (i: number) => `\u0000runnel-arg-${i}\u0000`;
 
 /**
- * A query that Kysely builds and compiles once per database, then runs with each call's arguments:
+ * A query that Kysely builds and compiles once per database (its transactions share it), then runs
+ * with each call's arguments:
  * the hot paths (the session of every request, a file's access) pay for SQL and its prepared
  * statement, not for Kysely's builders and compiler. `build` must put each argument into the query
  * as a value, as is (it sees stand-ins while compiling, so it must not branch on them or change them);
@@ -23,9 +24,11 @@ const marker = (i: number) => `\u0000runnel-arg-${i}\u0000`;
 export function compiledOnce<DB, A extends unknown[], R>(
 	build: (db: Kysely<DB>, ...args: A) => Compilable<R>
 ): (db: Kysely<DB>, ...args: A) => Promise<R[]> {
+	// By the database's adapter: a transaction is a Kysely of its own over the same one.
 	const templates = new WeakMap<object, Template>();
 	const templateFor = (db: Kysely<DB>, count: number): Template => {
-		let template = templates.get(db);
+		const key = db.getExecutor().adapter;
+		let template = templates.get(key);
 		if (template) return template;
 		const markers = Array.from({ length: count }, (_, i) => marker(i));
 		const compiled = build(db, ...(markers as unknown as A)).compile();
@@ -34,7 +37,7 @@ export function compiledOnce<DB, A extends unknown[], R>(
 			if (!sources.includes(i)) throw new Error(`compiledOnce: argument ${i} is not a parameter of ${compiled.sql}`);
 		}
 		template = { sql: compiled.sql, sources, constants: compiled.parameters };
-		templates.set(db, template);
+		templates.set(key, template);
 		return template;
 	};
 	return async (db, ...args) => {

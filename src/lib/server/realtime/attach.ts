@@ -45,13 +45,9 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 	});
 
 	io.on('connection', (socket) => {
-		const { user, sessionId } = socket.data;
-		// The session's room is how signing out finds and closes this socket.
-		socket.join([chat.userChannel(user.id), `session:${sessionId}`]);
-		socket.emit('welcome', { user, serverTime: Date.now() });
-		socket.on('ping', (ack) => {
-			if (typeof ack === 'function') ack({ ok: true, serverTime: Date.now() });
-		});
+		socket.join(chat.userChannel(socket.data.user.id));
+		socket.emit('welcome', { user: socket.data.user, serverTime: Date.now() });
+		socket.on('ping', answerPing);
 		chat.connect(socket);
 	});
 
@@ -59,10 +55,15 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 	return io;
 }
 
+/** Answers a client's ping with the server's clock (one function for every socket). */
+function answerPing(ack: unknown): void {
+	if (typeof ack === 'function') ack({ ok: true, serverTime: Date.now() });
+}
+
 /**
- * Puts Socket.IO on the Redis Streams adapter: broadcasts, room operations (sign-out closing a
- * session's sockets) and connection state recovery reach every instance; chat presence is shared
- * too. Its stream, channels and session keys live under REDIS_PREFIX; closing the server closes its
+ * Puts Socket.IO on the Redis Streams adapter: broadcasts, room operations (joins and leaves,
+ * sign-out closing a session's sockets) and connection state recovery reach every instance; chat
+ * presence is shared too. Its stream, channels and session keys live under REDIS_PREFIX; closing the server closes its
  * connections.
  */
 function useRedis(io: RealtimeServer, rt: Runtime, url: string): void {

@@ -1,0 +1,146 @@
+import { sql, type Kysely } from 'kysely';
+import type { ChatMessage, ChatUser, MessageKind } from '$lib/shared/chat';
+import type { Database } from '../db';
+import { compiledOnce } from '../db/compiled';
+import { runtime } from '../runtime';
+import { ChatError } from './errors';
+
+/** A stored message with its author's name, as the queries read it. */
+export function selectMessages(db: Kysely<Database> = runtime().store.db) {
+	return db
+		.selectFrom('chat_messages as c')
+		.leftJoin('users as u', 'u.id', 'c.user_id')
+		.select(['c.room_id', 'c.seq', 'c.user_id', 'c.client_id', 'c.kind', 'c.body', 'c.file_id', 'c.created_at', 'u.name as author_name']);
+}
+
+export type Row = Awaited<ReturnType<ReturnType<typeof selectMessages>['executeTakeFirstOrThrow']>>;
+
+const SENTENCES: Record<Exclude<MessageKind, 'text'>, (who: string, body: string) => string> = {
+	join: (who) => `${who} joined`,
+	leave: (who) => `${who} left`,
+	file: (who, body) => `${who} shared ${body}`,
+	closed: (who) => `${who} closed the room`
+};
+
+/** A stored row as the chat sends it. */
+export function view(row: Row): ChatMessage {
+	const author = row.user_id !== null && row.author_name !== null ? { id: row.user_id, name: row.author_name } : null;
+	return {
+		roomId: row.room_id,
+		id: Number(row.seq),
+		kind: row.kind,
+		author,
+		text: row.kind === 'text' ? row.body : SENTENCES[row.kind](author?.name ?? 'Someone', row.body),
+		file: row.kind === 'file' && row.file_id ? { id: row.file_id, name: row.body } : null,
+		clientId: row.client_id,
+		created: Number(row.created_at)
+	};
+}
+
+/** Most rows one compiled statement covers; a larger batch takes several (so at most this many shapes are compiled). */
+const SHAPE_MAX = 32;
+
+/** A query over `n` rows' arguments, compiled once per database for each `n` up to SHAPE_MAX. */
+function perCount<R>(build: (db: Kysely<Database>, n: number, args: unknown[]) => { compile(): unknown }) {
+	const shapes: ((db: Kysely<Database>, ...args: unknown[]) => Promise<R[]>)[] = [];
+	return (n: number) => (shapes[n] ??= compiledOnce((db: Kysely<Database>, ...args: unknown[]) => build(db, n, args) as never));
+}
+
+const byClientIds = perCount<Row>((db, n, args) =>
+	selectMessages(db).where((eb) =>
+		eb.or(Array.from({ length: n }, (_, i) => eb.and([eb('c.user_id', '=', args[2 * i] as number), eb('c.client_id', '=', args[2 * i + 1] as string)])))
+	)
+);
+
+/** The stored messages among these (author id, clientId) pairs. */
+export async function findByClientIds(pairs: { userId: number; clientId: string }[]): Promise<Row[]> {
+	const { db } = runtime().store;
+	const found: Row[] = [];
+	for (let i = 0; i < pairs.length; i += SHAPE_MAX) {
+		const slice = pairs.slice(i, i + SHAPE_MAX);
+		found.push(...(await byClientIds(slice.length)(db, ...slice.flatMap((p) => [p.userId, p.clientId]))));
+	}
+	return found;
+}
+
+const membersOf = perCount<{ user_id: number }>((db, n, args) =>
+	db
+		.selectFrom('room_members as m')
+		.innerJoin('rooms as r', 'r.id', 'm.room_id')
+		.select('m.user_id')
+		.where('m.room_id', '=', args[0] as number)
+		.where('r.closed_at', 'is', null)
+		.where('m.user_id', 'in', args.slice(1, n + 1) as number[])
+);
+
+/** Of these users, the members of the room while it is open (none once it is closed). */
+export async function openRoomMembers(roomId: number, userIds: number[]): Promise<Set<number>> {
+	const { db } = runtime().store;
+	const found = new Set<number>();
+	for (let i = 0; i < userIds.length; i += SHAPE_MAX) {
+		const slice = userIds.slice(i, i + SHAPE_MAX);
+		for (const row of await membersOf(slice.length)(db, roomId, ...slice)) found.add(row.user_id);
+	}
+	return found;
+}
+
+const takeSeqs = compiledOnce((db: Kysely<Database>, roomId: number, count: number) =>
+	db
+		.insertInto('chat_room_seqs')
+		.values({ room_id: roomId, last_seq: count })
+		.onConflict((oc) => oc.column('room_id').doUpdateSet({ last_seq: sql`chat_room_seqs.last_seq + ${count}` }))
+		.returning('last_seq')
+);
+
+/** The columns of a chat_messages row, in the order insertRows passes them. */
+const COLUMNS = ['room_id', 'seq', 'user_id', 'client_id', 'kind', 'body', 'file_id', 'created_at'] as const;
+
+const insertRows = perCount<never>((db, n, args) =>
+	db.insertInto('chat_messages').values(
+		Array.from({ length: n }, (_, i) => Object.fromEntries(COLUMNS.map((column, c) => [column, args[i * COLUMNS.length + c]])) as never)
+	)
+);
+
+/** What a post stores. */
+export interface NewRow {
+	author: ChatUser | null;
+	kind: MessageKind;
+	body: string;
+	clientId?: string | null;
+	fileId?: string | null;
+}
+
+/** Stores the posts under the room's next ids, in one transaction; a clientId used before is refused with a ChatError. */
+export async function insertAll(roomId: number, inputs: NewRow[]): Promise<ChatMessage[]> {
+	const created = Date.now();
+	let first = 0;
+	try {
+		await runtime()
+			.store.db.transaction()
+			.execute(async (trx) => {
+				const [counter] = await takeSeqs(trx, roomId, inputs.length);
+				first = Number(counter.last_seq) - inputs.length + 1;
+				for (let i = 0; i < inputs.length; i += SHAPE_MAX) {
+					const slice = inputs.slice(i, i + SHAPE_MAX);
+					const values = slice.flatMap((input, j) => [roomId, first + i + j, input.author?.id ?? null, input.clientId ?? null, input.kind, input.body, input.fileId ?? null, created]);
+					await insertRows(slice.length)(trx, ...values);
+				}
+			});
+	} catch (error) {
+		if (inputs.some((input) => input.clientId != null) && /unique/i.test(String(error))) throw new ChatError('This clientId was already used for another message.');
+		throw error;
+	}
+	return inputs.map((input, i) =>
+		view({
+			room_id: roomId,
+			seq: first + i,
+			user_id: input.author?.id ?? null,
+			client_id: input.clientId ?? null,
+			kind: input.kind,
+			body: input.body,
+			file_id: input.fileId ?? null,
+			created_at: created,
+			author_name: input.author?.name ?? null
+		})
+	);
+}
