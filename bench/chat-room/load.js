@@ -38,6 +38,8 @@ answer({
 							extraHeaders: client.cookie ? { cookie: client.cookie } : {}
 						});
 						socket.on('message:new', onMessage);
+						// As the app's ChatSession does (runnel only; bare sends none).
+						socket.on('welcome', (_info, ack) => ack?.());
 						socket.once('connect', () => resolve(socket));
 						socket.once('connect_error', (error) => {
 							failed++;

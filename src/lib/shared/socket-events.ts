@@ -8,8 +8,12 @@ export interface SocketUser {
 
 /** Events the server sends; the one source of truth for `Server<…>` and the client `Socket<…>`. */
 export interface ServerToClientEvents {
-	/** Sent once a connection is authenticated. */
-	welcome: (info: { user: SocketUser; serverTime: number }) => void;
+	/**
+	 * Sent once a connection is authenticated (a recovered one too). Acknowledge it: a packet that
+	 * asks for an ack is not kept for connection state recovery, which would hold it for every
+	 * socket for two minutes.
+	 */
+	welcome: (info: { user: SocketUser; serverTime: number }, ack: () => void) => void;
 	/** A message or system line in one of my rooms; a room's messages come in id order. */
 	'message:new': (message: ChatMessage) => void;
 	/** A room appeared or changed (public rooms: to everyone; private ones: to their members). */

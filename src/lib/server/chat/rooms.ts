@@ -16,7 +16,8 @@ async function announce(roomId: number): Promise<void> {
 	const io = sockets();
 	if (!io) return;
 	const info = await infoOf(roomId);
-	(info.isPrivate ? io.to(roomChannel(roomId)) : io).emit('room:updated', info);
+	if (info.isPrivate) io.to(roomChannel(roomId)).emit('room:updated', info);
+	else io.emit('room:updated', info);
 }
 
 function enter(user: ChatUser, roomId: number, view: RoomView): void {

@@ -46,7 +46,8 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 
 	io.on('connection', (socket) => {
 		socket.join(chat.userChannel(socket.data.user.id));
-		socket.emit('welcome', { user: socket.data.user, serverTime: Date.now() });
+		// With an ack it is not kept for connection state recovery; a client that never acks costs one entry until the timeout.
+		socket.timeout(WELCOME_ACK_MS).emit('welcome', { user: socket.data.user, serverTime: Date.now() }, ignore);
 		socket.on('ping', answerPing);
 		chat.connect(socket);
 	});
@@ -54,6 +55,10 @@ export function attachRealtime(httpServer: HttpServer, rt: Runtime): RealtimeSer
 	rt.io = io;
 	return io;
 }
+
+/** How long a welcome waits for its ack (nothing depends on it arriving). */
+const WELCOME_ACK_MS = 10_000;
+const ignore = () => {};
 
 /** Answers a client's ping with the server's clock (one function for every socket). */
 function answerPing(ack: unknown): void {

@@ -65,7 +65,10 @@ export class ChatSession extends SocketClient<ServerToClientEvents, ClientToServ
 
 	constructor(options: SocketOptions = {}) {
 		super(options);
-		this.on('welcome', ({ user }) => (this.user = user));
+		this.on('welcome', ({ user }, ack) => {
+			this.user = user;
+			ack?.();
+		});
 		this.on('message:new', (message) => this.#receive(message));
 		this.on('room:updated', (info) => (this.rooms = applyRoomInfo(this.rooms, info)));
 		this.on('room:joined', (room) => this.#upsert(room));
