@@ -126,7 +126,10 @@ export async function close(user: ChatUser, input: unknown): Promise<object> {
 	const event = { roomId, by: { id: user.id, name: user.name } };
 	if (room.isPrivate) io?.to([roomChannel(roomId), ...invited.map((i) => userChannel(i.user_id))]).emit('room:closed', event);
 	else io?.emit('room:closed', event);
-	leaveChannel(roomChannel(roomId), roomChannel(roomId));
+	// Through the adapter, after the broadcast: the Redis adapter sends locally only once its publish is
+	// back, so leaving this instance's sockets first would keep room:closed from them. Meanwhile the
+	// store refuses posts to the closed room.
+	io?.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
 	return {};
 }
 
