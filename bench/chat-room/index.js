@@ -24,7 +24,11 @@ const STEP_MS = Number(process.env.BENCH_STEP_MS ?? 2000);
 const P99_LIMIT_MS = 100;
 /** The rate of the fixed-load row: 40,000 deliveries a second. */
 const FIXED_RATE = 40_000 / CLIENTS;
-const DEADLINE_MS = 170_000;
+const DEADLINE_MS = 300_000;
+/** Tries of a step (the fixed-load row always, any other only when its first try misses): the median counts. */
+const TRIES = 3;
+/** Memory readings per server (1,000 clients in, read, out): the lower counts, transient buffers only ever add. */
+const MEMORY_READINGS = 2;
 /** `BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` profiles the servers. */
 const SERVER_FLAGS = ['--expose-gc', '--min-semi-space-size=16', '--max-semi-space-size=16', ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
 
@@ -108,17 +112,31 @@ async function measure(contender, pin) {
 		await waitFor(clientsAre(0), 'warm-up clients to leave');
 		const before = await call(server, { type: 'memory' });
 
-		// Memory with MEMORY_CLIENTS idle in the room, then the sweep with CLIENTS.
-		await connect(everyone);
-		await sleep(300);
-		const idle = await call(server, { type: 'memory' });
-		await call(load, { type: 'close' });
-		await waitFor(clientsAre(0), 'the memory clients to leave', 30_000);
+		// Memory with MEMORY_CLIENTS idle in the room (the lower of MEMORY_READINGS), then the sweep with CLIENTS.
+		let idle;
+		for (let reading = 0; reading < MEMORY_READINGS; reading++) {
+			await connect(everyone);
+			await sleep(300);
+			const now = await call(server, { type: 'memory' });
+			if (!idle || now.rss < idle.rss) idle = now;
+			await call(load, { type: 'close' });
+			await waitFor(clientsAre(0), 'the memory clients to leave', 30_000);
+		}
 		await connect(clients);
 
+		// A step's result is the median try by p99: the fixed-load row always gets TRIES, any other
+		// step more tries only when its first misses, up to TRIES (a single pause on the machine no
+		// longer decides the highest rate).
+		const runStep = async (rate) => {
+			const tries = [];
+			do tries.push({ rate, ...(await call(load, { type: 'run', roomId, rate, ms: STEP_MS })) });
+			while (tries.length < TRIES && (rate === FIXED_RATE || !within(tries[0])));
+			const ranked = [...tries].sort((a, b) => (complete(b) - complete(a)) || a.latency.p99 - b.latency.p99);
+			return { ...ranked[Math.floor((ranked.length - 1) / 2)], tries: tries.length };
+		};
 		const steps = [];
 		for (const rate of RATES) {
-			const step = { rate, ...(await call(load, { type: 'run', roomId, rate, ms: STEP_MS })) };
+			const step = await runStep(rate);
 			steps.push(step);
 			if (!within(step) && rate >= FIXED_RATE) break;
 		}
@@ -182,7 +200,7 @@ const rows = [];
 for (const contender of CONTENDERS) {
 	try {
 		rows.push(await measure(contender, pin));
-		console.log(`  measured ${contender.name}: ${rows.at(-1).steps.map((s) => `${s.rate}/s p99 ${s.latency.p99.toFixed(0)} ms${complete(s) ? '' : ' LOSS'}`).join(', ')}`);
+		console.log(`  measured ${contender.name}: ${rows.at(-1).steps.map((s) => `${s.rate}/s p99 ${s.latency.p99.toFixed(0)} ms${complete(s) ? '' : ' LOSS'}${s.tries > 1 ? ` (median of ${s.tries})` : ''}`).join(', ')}`);
 	} catch (error) {
 		console.log(`  FAILED ${contender.name}: ${error.message}`);
 		process.exit(1);
