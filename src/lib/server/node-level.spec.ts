@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sse, type SseContext } from '$lib/stream/server';
 import { openStreams } from '$lib/stream/server/sse-options';
 import { TestSource } from '$lib/stream/server/test-source';
-import { answerEventStream, clientAddressOf, cookieOf, downloadIdOf, isEventStreamRequest, originOf, type Respond } from './node-level';
+import { answerEventStream, clientAddressOf, downloadIdOf, isEventStreamRequest, originOf, type Respond } from './node-level';
 
 type Events = { note: string };
 type Message = { id: string; event: 'note'; data: string };
@@ -141,13 +141,5 @@ describe('which requests are downloads', () => {
 		]) {
 			expect(downloadIdOf(req(method, url)), `${method} ${url}`).toBeNull();
 		}
-	});
-
-	it('reads one cookie as SvelteKit does: trimmed, quotes dropped, URI-decoded', () => {
-		expect(cookieOf('a=1; runnel_session=tok%3Den; b=2', 'runnel_session')).toBe('tok=en');
-		expect(cookieOf('runnel_session="quoted"', 'runnel_session')).toBe('quoted');
-		expect(cookieOf('xrunnel_session=no; runnel_sessionx=no', 'runnel_session')).toBeUndefined();
-		expect(cookieOf('runnel_session=%E0%A4%A', 'runnel_session')).toBe('%E0%A4%A');
-		expect(cookieOf(undefined, 'runnel_session')).toBeUndefined();
 	});
 });

@@ -11,6 +11,7 @@ import * as accounts from './accounts';
 import { HttpError } from './errors';
 import * as files from './files';
 import { SECURITY_HEADERS, SIGN_IN_FIRST } from './http';
+import { readCookie } from './realtime/handshake';
 
 /** SvelteKit's respond() as the adapter calls it (`Server.respond` of the build). */
 export type Respond = (request: Request, options: { platform: { req: IncomingMessage }; getClientAddress: () => string }) => Promise<Response>;
@@ -38,22 +39,6 @@ export function downloadIdOf(req: IncomingMessage): string | null {
 	}
 }
 
-/** The value of one cookie in a Cookie header, URI-decoded as SvelteKit's cookies.get() does. */
-export function cookieOf(header: string | undefined, name: string): string | undefined {
-	for (const part of (header ?? '').split(';')) {
-		const at = part.indexOf('=');
-		if (at < 0 || part.slice(0, at).trim() !== name) continue;
-		let value = part.slice(at + 1).trim();
-		if (value.startsWith('"') && value.endsWith('"') && value.length > 1) value = value.slice(1, -1);
-		try {
-			return decodeURIComponent(value);
-		} catch {
-			return value;
-		}
-	}
-	return undefined;
-}
-
 /**
  * Answers GET or HEAD /api/files/:id/download as the route and hooks.server.ts would, without
  * SvelteKit: 401 without a session, then files.openForDownload() (404 unless the user may see it)
@@ -64,7 +49,7 @@ export function cookieOf(header: string | undefined, name: string): string | und
 export async function answerDownload(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
 	const request = nodeFileRequest(req);
 	try {
-		const user = await accounts.authenticate(cookieOf(req.headers.cookie, accounts.SESSION_COOKIE));
+		const user = await accounts.authenticate(readCookie(req.headers.cookie, accounts.SESSION_COOKIE));
 		if (!user) return await sendFileAnswer(res, errorAnswer(401, SIGN_IN_FIRST), SECURITY_HEADERS);
 		await sendFileAnswer(res, fileAnswer(request, await files.openForDownload(user, id, request)), SECURITY_HEADERS);
 	} catch (error) {

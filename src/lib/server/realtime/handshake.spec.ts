@@ -4,10 +4,12 @@ import { allowedOrigin, readCookie } from './handshake';
 describe('readCookie', () => {
 	it('finds a cookie among others and decodes it', () => {
 		expect(readCookie('a=1; runnel_session=abc%2Bd; b=2', 'runnel_session')).toBe('abc+d');
+		expect(readCookie('runnel_session="quoted"', 'runnel_session')).toBe('quoted');
 	});
 	it('returns undefined when absent or malformed', () => {
 		expect(readCookie(undefined, 'x')).toBeUndefined();
 		expect(readCookie('x_y=1', 'x')).toBeUndefined();
+		expect(readCookie('xrunnel_session=no; runnel_sessionx=no', 'runnel_session')).toBeUndefined();
 		expect(readCookie('x=%E0%A4%A', 'x')).toBeUndefined();
 	});
 });

@@ -1,11 +1,14 @@
-/** Reads one cookie's value from a Cookie header. */
+/** Reads one cookie's value from a Cookie header: URI-decoded, quotes dropped; undefined when absent or malformed (the socket handshake, and downloads in node-level.ts). */
 export function readCookie(header: string | undefined, name: string): string | undefined {
 	if (!header) return undefined;
 	for (const part of header.split(';')) {
 		const eq = part.indexOf('=');
 		if (eq > 0 && part.slice(0, eq).trim() === name) {
+			let value = part.slice(eq + 1).trim();
+			// Quotes dropped, as SvelteKit's cookies.get() does (hooks.server.ts reads the same cookie).
+			if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
 			try {
-				return decodeURIComponent(part.slice(eq + 1).trim());
+				return decodeURIComponent(value);
 			} catch {
 				return undefined;
 			}
