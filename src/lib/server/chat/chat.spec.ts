@@ -1,48 +1,27 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { io as connectClient, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage, PresenceChange } from '$lib/shared/chat';
 import type { ClientToServerEvents, ServerToClientEvents } from '$lib/shared/socket-events';
 import * as accounts from '../accounts';
-import { loadConfig } from '../config';
 import * as files from '../files';
-import { attachRealtime, type RealtimeServer } from '../realtime/attach';
-import { testDatabase, type TestDatabase } from '../testing/database';
-import { closeRuntime, initRuntime, runtime } from '../runtime';
+import { startRealtime, type TestRealtime } from '../testing/realtime';
+import { runtime } from '../runtime';
 import * as chat from './index';
 import { OFFLINE_GRACE_MS } from './presence';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Seen = { event: string; data: unknown };
 
-const dir = mkdtempSync(join(tmpdir(), 'runnel-chat-'));
-let database: TestDatabase;
-let http: HttpServer;
-let io: RealtimeServer;
-let url: string;
-const open: Client[] = [];
+let realtime: TestRealtime;
 
 beforeAll(async () => {
-	database = await testDatabase('chat');
-	const rt = await initRuntime(loadConfig({ DATA_DIR: dir, ...database.env, LOG_LEVEL: 'silent', DEMO_DATA: 'false', CHAT_RATE_MESSAGES: '12' }));
-	http = createServer();
-	io = attachRealtime(http, rt);
-	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-	url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+	realtime = await startRealtime('chat', { CHAT_RATE_MESSAGES: '12' });
 	files.onShared(chat.postFileShared);
 });
 
-afterAll(async () => {
-	for (const socket of open) socket.close();
-	await io.close();
-	await closeRuntime();
-	await database.drop();
-	rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => realtime.close());
 
 let counter = 0;
 
@@ -51,14 +30,8 @@ async function person(prefix: string) {
 	const name = `${prefix}_${++counter}`;
 	const user = await accounts.signUp(name, 'password-123');
 	const { token } = await accounts.createSession(user.id);
-	const socket: Client = connectClient(url, { transports: ['websocket'], extraHeaders: { cookie: `${accounts.SESSION_COOKIE}=${token}` }, reconnection: false });
-	open.push(socket);
 	const seen: Seen[] = [];
-	socket.onAny((event: string, data: unknown) => seen.push({ event, data }));
-	await new Promise<void>((resolve, reject) => {
-		socket.once('connect', resolve);
-		socket.once('connect_error', reject);
-	});
+	const socket = (await realtime.connect(token, (s) => s.onAny((event: string, data: unknown) => seen.push({ event, data })))) as Client;
 	const call = <R = Record<string, unknown>>(event: string, ...args: unknown[]) =>
 		(socket as unknown as Socket).timeout(3000).emitWithAck(event, ...args) as Promise<R & { ok: boolean; error?: string }>;
 	const lines = (roomId: number) => seen.filter((s) => s.event === 'message:new' && (s.data as ChatMessage).roomId === roomId).map((s) => s.data as ChatMessage);
@@ -229,7 +202,7 @@ describe('private rooms, invitations, mentions', () => {
 	it('posts "… shared <file>" with the file id when a file is shared into a room', async () => {
 		const ana = await person('share');
 		const roomId = await room(ana, 'files');
-		const path = join(dir, 'upload.tmp');
+		const path = join(realtime.dir, 'upload.tmp');
 		writeFileSync(path, 'report');
 		const file = await files.create({ ownerId: ana.user.id, name: 'report.pdf', size: 6, sha256: 'x'.repeat(64), type: 'application/pdf', fromPath: path });
 		await files.share(ana.user, file.id, { roomId });

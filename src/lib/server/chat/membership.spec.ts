@@ -1,54 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '$lib/shared/chat';
 import * as accounts from '../accounts';
-import { loadConfig } from '../config';
-import { attachRealtime, type RealtimeServer } from '../realtime/attach';
-import { closeRuntime, initRuntime, runtime } from '../runtime';
-import { testDatabase, type TestDatabase } from '../testing/database';
+import { runtime } from '../runtime';
+import { startRealtime, type TestRealtime } from '../testing/realtime';
 
 // Who may post: the sending socket's channels answer first, the store decides in the room's line.
 
-const dir = mkdtempSync(join(tmpdir(), 'runnel-membership-'));
-let database: TestDatabase;
-let http: HttpServer;
-let io: RealtimeServer;
-let url: string;
-const open: Socket[] = [];
+let realtime: TestRealtime;
 
 beforeAll(async () => {
-	database = await testDatabase('membership');
-	const rt = await initRuntime(loadConfig({ DATA_DIR: dir, ...database.env, LOG_LEVEL: 'silent', DEMO_DATA: 'false' }));
-	http = createServer();
-	io = attachRealtime(http, rt);
-	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-	url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+	realtime = await startRealtime('membership');
 });
 
-afterAll(async () => {
-	for (const socket of open) socket.close();
-	await io.close();
-	await closeRuntime();
-	await database.drop();
-	rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => realtime.close());
 
 let counter = 0;
 
 /** A connected socket on a new session of the user. */
 async function tab(userId: number) {
 	const { token } = await accounts.createSession(userId);
-	const socket = connectClient(url, { transports: ['websocket'], extraHeaders: { cookie: `${accounts.SESSION_COOKIE}=${token}` }, reconnection: false });
-	open.push(socket);
-	await new Promise<void>((resolve, reject) => {
-		socket.once('connect', resolve);
-		socket.once('connect_error', reject);
-	});
+	const socket = await realtime.connect(token);
 	const call = <R = { message: ChatMessage }>(event: string, input: unknown) =>
 		socket.timeout(3000).emitWithAck(event, input) as Promise<R & { ok: boolean; error?: string }>;
 	return { socket, token, call, send: (roomId: number, text: string) => call('message:send', { roomId, clientId: `c${++counter}`, text }) };
@@ -62,7 +33,7 @@ async function person(prefix: string) {
 
 /** The server side of a client socket, found by its user and session. */
 function serverSocket(userId: number) {
-	return [...io.of('/').sockets.values()].filter((s) => s.data.user.id === userId);
+	return [...realtime.io.of('/').sockets.values()].filter((s) => s.data.user.id === userId);
 }
 
 async function stored(roomId: number, text: string): Promise<number> {
@@ -133,14 +104,15 @@ describe('who may post', () => {
 
 	it('welcomes each socket with an ack, which connection state recovery does not keep', async () => {
 		const ana = await person('welcome');
-		const late = connectClient(url, { transports: ['websocket'], extraHeaders: { cookie: ana.first.socket.io.opts.extraHeaders!.cookie }, reconnection: false });
-		open.push(late);
-		const user = await new Promise<{ id: number }>((resolve) =>
-			late.once('welcome', (info: { user: { id: number } }, ack: () => void) => {
+		let welcomed!: (user: { id: number }) => void;
+		const welcome = new Promise<{ id: number }>((resolve) => (welcomed = resolve));
+		const late = await realtime.connect(ana.first.token, (socket) =>
+			socket.once('welcome', (info: { user: { id: number } }, ack: () => void) => {
 				ack();
-				resolve(info.user);
+				welcomed(info.user);
 			})
 		);
+		const user = await welcome;
 		expect(user.id).toBe(ana.id);
 		// A kept packet carries its offset, which the client keeps to recover with (either adapter).
 		expect((late as unknown as { _lastOffset?: string })._lastOffset).toBeUndefined();
