@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { compiledOnce } from './compiled';
+import { compiledOnce, syncOf } from './compiled';
+import { open } from './index';
 
 interface Db {
 	people: { id: number; name: string; team: string; active: number };
@@ -63,5 +64,54 @@ describe('compiledOnce', () => {
 	it('refuses a build that does not use an argument as a parameter', async () => {
 		const unused = compiledOnce((kdb: Kysely<Db>, _name: string) => kdb.selectFrom('people').select('id'));
 		await expect(unused(db, 'Ana')).rejects.toThrow(/argument 0 is not a parameter/);
+	});
+});
+
+describe('the synchronous side of a SQLite store', () => {
+	interface Notes {
+		notes: { id: number; body: string };
+	}
+	it('runs compiled queries now when the connection is free, and Kysely’s way inside Kysely’s transactions', async () => {
+		const store = await open({ dataDir: join(dir, 'store') });
+		try {
+			const ndb = store.db as unknown as Kysely<Notes>;
+			await sql`create table notes (id integer primary key, body text not null)`.execute(ndb);
+			const add = compiledOnce((kdb: Kysely<Notes>, id: number, body: string) => kdb.insertInto('notes').values({ id, body }));
+			const bodies = compiledOnce((kdb: Kysely<Notes>, min: number) => kdb.selectFrom('notes').select('body').where('id', '>=', min).orderBy('id'));
+
+			const sync = syncOf(ndb)!;
+			expect(sync).toBeDefined();
+			// One transaction, now: both rows or (it throws) neither.
+			sync.transaction(() => {
+				add.now(ndb, 1, 'one');
+				add.now(ndb, 2, 'two');
+			});
+			expect(() =>
+				sync.transaction(() => {
+					add.now(ndb, 3, 'three');
+					add.now(ndb, 1, 'one again');
+				})
+			).toThrow(/UNIQUE/);
+			expect(bodies.now(ndb, 0)).toEqual([{ body: 'one' }, { body: 'two' }]);
+
+			// While a Kysely transaction is open (across an await), there is no synchronous side: queries wait their turn in it.
+			await ndb.transaction().execute(async (trx) => {
+				await add(trx, 3, 'three');
+				await new Promise((resolve) => setTimeout(resolve, 5));
+				expect(syncOf(ndb)).toBeUndefined();
+				expect(() => sync.transaction(() => 0)).toThrow(/already open/);
+				expect(await bodies(trx, 3)).toEqual([{ body: 'three' }]);
+			});
+			expect(syncOf(ndb)).toBe(sync);
+			expect(await bodies(ndb, 0)).toEqual([{ body: 'one' }, { body: 'two' }, { body: 'three' }]);
+		} finally {
+			await store.close();
+		}
+	});
+
+	it('has none on a plain Kysely: now() says so', () => {
+		const plain = compiledOnce((kdb: Kysely<Db>, id: number) => kdb.selectFrom('people').select('name').where('id', '=', id));
+		expect(syncOf(db)).toBeUndefined();
+		expect(() => plain.now(db, 1)).toThrow(/needs a SQLite store/);
 	});
 });

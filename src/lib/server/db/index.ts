@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Dialect } from './dialect';
+import { useSync } from './compiled';
 import { migrations } from './migrations';
 import type { Database } from './schema';
 import { keepStatements } from './statements';
@@ -21,6 +22,21 @@ export interface Store {
 	 */
 	rows?: (query: { sql: string; parameters: readonly unknown[] }) => unknown[][];
 	close(): Promise<void>;
+}
+
+/**
+ * SQLite's one connection, used synchronously: a hot write (a chat message) runs its statements and
+ * its transaction in the turn that asked for it, without Kysely's executor and its promises.
+ * Kysely's own transactions can be open across an await on the same connection: `busy()` says so,
+ * and then the caller goes Kysely's way (which waits its turn) instead.
+ */
+export interface SyncSqlite {
+	/** Runs one statement now; its rows as objects (none for a statement that returns none). */
+	all(sql: string, parameters: readonly unknown[]): unknown[];
+	/** Runs `work` now in one transaction (rolled back if it throws). Only when !busy(). */
+	transaction<T>(work: () => T): T;
+	/** A transaction is open on the connection. */
+	busy(): boolean;
 }
 
 /** Where the store lives: PostgreSQL when `databaseUrl` is set, else SQLite in `dataDir`. */
@@ -64,13 +80,32 @@ async function openSqlite(dataDir: string): Promise<Store> {
 	sqlite.pragma('synchronous = NORMAL');
 	sqlite.pragma('foreign_keys = ON');
 	sqlite.pragma('busy_timeout = 5000');
-	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: keepStatements(sqlite) }) });
+	const statements = keepStatements(sqlite);
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
 	await migrate(db, 'sqlite');
+	useSync(db, syncSqlite(sqlite, statements));
 	// Their own statements: raw mode is a statement's setting, and Kysely's must keep returning objects.
 	const raw = keepStatements(sqlite, 32);
 	const rows = (query: { sql: string; parameters: readonly unknown[] }) =>
 		(raw.prepare(query.sql) as unknown as SQLite.Statement).raw(true).all(...query.parameters) as unknown[][];
 	return { db, dialect: 'sqlite', rows, close: () => db.destroy() };
+}
+
+/** The synchronous side of a SQLite connection, over the statements Kysely's dialect keeps. */
+function syncSqlite(sqlite: SQLite.Database, statements: ReturnType<typeof keepStatements>): SyncSqlite {
+	return {
+		all(sql, parameters) {
+			const statement = statements.prepare(sql) as unknown as SQLite.Statement;
+			if (statement.reader) return statement.all(parameters);
+			statement.run(parameters);
+			return [];
+		},
+		transaction(work) {
+			if (sqlite.inTransaction) throw new Error('SyncSqlite.transaction: a transaction is already open on the connection');
+			return sqlite.transaction(work)();
+		},
+		busy: () => sqlite.inTransaction
+	};
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */
