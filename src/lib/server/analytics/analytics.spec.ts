@@ -262,6 +262,23 @@ describe('live', () => {
 		}
 	});
 
+	it('under steady traffic, spaces its writes: events of several turns right after a write go in the next one', async () => {
+		const rt = runtime();
+		await analytics.track({ metric: 'messages', value: 1, userId: 1 }); // a write just happened
+		const head = await rt.bus.head(analytics.TOPIC);
+		const pending: Promise<unknown>[] = [];
+		for (let turn = 0; turn < 3; turn++) {
+			pending.push(analytics.track({ metric: 'messages', value: 100 + turn, userId: 1 }));
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		const records = await Promise.all(pending);
+		const stop = new AbortController();
+		const { value: event } = await rt.bus.subscribe(analytics.TOPIC, { after: head, signal: stop.signal })[Symbol.asyncIterator]().next();
+		stop.abort();
+		expect((event!.data as AnalyticsRecord[]).map((r) => r.value)).toEqual([100, 101, 102]);
+		expect(records.map((r) => (r as AnalyticsRecord).value)).toEqual([100, 101, 102]);
+	});
+
 	it('follows a rollup with increments after its history', async () => {
 		const stop = new AbortController();
 		const request = readStreamRequest(new URLSearchParams({ from: String(now - DAY), bucket: '1h', metric: 'jobs,signins', follow: '1' }), Date.now());

@@ -2,6 +2,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { METRIC_NAMES, type AnalyticsRecord, type Channel, type Metric, type Region } from '$lib/shared/analytics';
 import type { Database, Store } from '../db';
+import { compiledPerCount } from '../db/compiled';
 import { recordCursor, type Window } from './window';
 
 const DAY = 86_400_000;
@@ -66,6 +67,41 @@ export async function insertEvents(db: Kysely<Database>, events: NewEvent[], ret
 				oc.columns(['day', 'metric', 'region', 'channel']).doUpdateSet({ count: sql`analytics_counts.count + excluded.count` })
 			)
 			.execute();
+	}
+	return ids;
+}
+
+/** Rows one compiled statement of insertEventsNow() covers (so at most this many shapes are compiled). */
+const NOW_ROWS = 32;
+
+const insertEventRows = compiledPerCount<Database, { id: number }>((db, n, args) =>
+	db
+		.insertInto('analytics_events')
+		.values(Array.from({ length: n }, (_, i) => ({ time: args[5 * i], metric: args[5 * i + 1], region: args[5 * i + 2], channel: args[5 * i + 3], value: args[5 * i + 4] }) as never))
+		.returning('id')
+);
+
+const addDayCounts = compiledPerCount<Database, never>((db, n, args) =>
+	db
+		.insertInto('analytics_counts')
+		.values(Array.from({ length: n }, (_, i) => ({ day: args[5 * i], metric: args[5 * i + 1], region: args[5 * i + 2], channel: args[5 * i + 3], count: args[5 * i + 4] }) as never))
+		.onConflict((oc) => oc.columns(['day', 'metric', 'region', 'channel']).doUpdateSet({ count: sql`analytics_counts.count + excluded.count` }))
+);
+
+/**
+ * insertEvents() with its ids, on SQLite, synchronously: call inside a SyncSqlite transaction
+ * (compiled statements: a live write pays for SQL, not for Kysely's builders).
+ */
+export function insertEventsNow(db: Kysely<Database>, events: NewEvent[]): number[] {
+	const ids: number[] = [];
+	for (let i = 0; i < events.length; i += NOW_ROWS) {
+		const slice = events.slice(i, i + NOW_ROWS);
+		for (const row of insertEventRows(slice.length).now(db, ...slice.flatMap((e) => [e.time, e.metric, e.region, e.channel, e.value]))) ids.push(Number(row.id));
+	}
+	const counts = dayCounts(events);
+	for (let i = 0; i < counts.length; i += NOW_ROWS) {
+		const slice = counts.slice(i, i + NOW_ROWS);
+		addDayCounts(slice.length).now(db, ...slice.flatMap((c) => [c.day, c.metric, c.region, c.channel, c.count]));
 	}
 	return ids;
 }

@@ -11,7 +11,8 @@ import {
 } from '$lib/shared/analytics';
 import { batch, type NdjsonItem } from '$lib/stream/server';
 import { runtime, type Runtime } from '../runtime';
-import { bucketsBetween, countWindow, eventsAfter, insertEvents, newest, toRecord, type NewEvent } from './events';
+import { syncOf } from '../db/compiled';
+import { bucketsBetween, countWindow, eventsAfter, insertEvents, insertEventsNow, newest, toRecord, type NewEvent } from './events';
 import { seedProgress } from './seed';
 import { encodeCursor, type StreamRequest, type Window } from './window';
 
@@ -31,19 +32,31 @@ type Position = { time: number; id: number };
 /**
  * Live events wait in `pending` for the end of the turn, then go in one write (one transaction and
  * one bus event for all of them); writes go one after another, each at a time no earlier than the
- * last, so (time, id) order is write order. And the streams open now. On globalThis: see runtime.ts.
+ * last, so (time, id) order is write order. Under steady traffic writes are spaced WRITE_GAP_MS
+ * apart, so a busy chat pays one write per gap, not one per message. And the streams open now.
+ * On globalThis: see runtime.ts.
  */
 interface State {
 	pending: { event: NewEvent; resolve: (record: AnalyticsRecord | null) => void }[];
 	writing: boolean;
+	/** A write is due (setImmediate or a timer). */
+	scheduled: boolean;
+	/** When the last write began (performance.now()), for the spacing. */
+	lastWrite: number;
 	lastTime: number;
 	open: number;
 }
 const STATE = Symbol.for('runnel.analytics');
-const state = ((globalThis as Record<symbol, unknown>)[STATE] ??= { pending: [], writing: false, lastTime: 0, open: 0 }) as State;
+const state = ((globalThis as Record<symbol, unknown>)[STATE] ??= { pending: [], writing: false, scheduled: false, lastWrite: -Infinity, lastTime: 0, open: 0 }) as State;
 
 /** Most live events in one write. */
 const WRITE_BATCH = 500;
+/**
+ * Least time between the starts of two writes: an event after a quiet spell is written at the end
+ * of its turn; under steady traffic they wait at most this long and go together (a live chart
+ * does not tell 50 ms apart, the chat's latency does tell a write per message).
+ */
+const WRITE_GAP_MS = 50;
 
 /** Analytics streams running in this process (tests check that an aborted one is gone). */
 export function openStreams(): number {
@@ -82,18 +95,32 @@ export function track(input: TrackInput): Promise<AnalyticsRecord | null> {
 	const event = { time: 0, metric: input.metric, region: regionOf(input.userId), channel: channelOf(input.userAgent), value: input.value ?? 1 };
 	return new Promise((resolve) => {
 		state.pending.push({ event, resolve });
-		if (!state.writing && state.pending.length === 1) setImmediate(() => void writePending());
+		scheduleWrite();
 	});
 }
 
-/** Writes what is pending, a batch at a time, until nothing is. */
+/** Makes sure a write of what is pending is due: at the end of this turn, or WRITE_GAP_MS after the last write began. */
+function scheduleWrite(): void {
+	if (state.writing || state.scheduled || !state.pending.length) return;
+	state.scheduled = true;
+	const wait = state.lastWrite + WRITE_GAP_MS - performance.now();
+	if (wait > 0) setTimeout(writePending, wait);
+	else setImmediate(writePending);
+}
+
+/** Writes what is pending, a batch at a time while full batches wait, then schedules the rest. */
 async function writePending(): Promise<void> {
+	state.scheduled = false;
 	if (state.writing) return;
 	state.writing = true;
 	try {
-		while (state.pending.length) await write(state.pending.splice(0, WRITE_BATCH));
+		do {
+			state.lastWrite = performance.now();
+			await write(state.pending.splice(0, WRITE_BATCH));
+		} while (state.pending.length >= WRITE_BATCH);
 	} finally {
 		state.writing = false;
+		scheduleWrite();
 	}
 }
 
@@ -105,7 +132,9 @@ async function write(batch: State['pending']): Promise<void> {
 			state.lastTime = Math.max(Date.now(), state.lastTime);
 			return { ...event, time: state.lastTime };
 		});
-		const ids = await rt.store.db.transaction().execute((tx) => insertEvents(tx, events, true));
+		const { db } = rt.store;
+		const sync = syncOf(db);
+		const ids = sync ? sync.transaction(() => insertEventsNow(db, events)) : await db.transaction().execute((tx) => insertEvents(tx, events, true));
 		const stored = events.map((event, i) => toRecord({ ...event, id: ids[i] }));
 		records = stored;
 		await rt.bus.publish(TOPIC, { type: 'records', data: stored });

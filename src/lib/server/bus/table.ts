@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db';
+import { compiledOnce, syncOf } from '../db/compiled';
 
 /** A stored event as read back; numbers go through Number() since PostgreSQL returns bigint as text. */
 export interface Row {
@@ -23,24 +24,43 @@ const trimPeriod = (count: number) => Math.min(TRIM_EVERY, Math.max(1, Math.ceil
 
 type Db = Kysely<Database>;
 
+/** The topic's next sequence (the upsert increments under the row lock), compiled once. */
+const nextSeq = compiledOnce((db: Db, topic: string) =>
+	db
+		.insertInto('bus_topics')
+		.values({ topic, last_seq: 1, min_seq: 1 })
+		.onConflict((oc) => oc.column('topic').doUpdateSet({ last_seq: sql`bus_topics.last_seq + 1` }))
+		.returning('last_seq')
+);
+
+/** An event's row, compiled once. */
+const addEvent = compiledOnce((db: Db, topic: string, type: string, data: string, created_at: number, seq: number) =>
+	db.insertInto('bus_events').values({ topic, type, data, created_at, seq })
+);
+
 /**
  * Allocates the topic's next sequence and stores the event in one transaction; returns the sequence.
  * The upsert increments under the row lock, so concurrent publishers never share a sequence.
  */
-export function append(
+export async function append(
 	db: Db,
 	event: { topic: string; type: string; data: string; created_at: number },
 	retention: Retention
 ): Promise<number> {
+	const sync = syncOf(db);
+	if (sync) {
+		// SQLite: the two statements now, compiled once; a due trim follows in its own transaction.
+		const seq = sync.transaction(() => {
+			const seq = Number(nextSeq.now(db, event.topic)[0].last_seq);
+			addEvent.now(db, event.topic, event.type, event.data, event.created_at, seq);
+			return seq;
+		});
+		if (seq % trimPeriod(retention.count) === 0) await db.transaction().execute((trx) => trimTopic(trx, event.topic, seq, retention));
+		return seq;
+	}
 	return db.transaction().execute(async (trx) => {
-		const row = await trx
-			.insertInto('bus_topics')
-			.values({ topic: event.topic, last_seq: 1, min_seq: 1 })
-			.onConflict((oc) => oc.column('topic').doUpdateSet({ last_seq: sql`bus_topics.last_seq + 1` }))
-			.returning('last_seq')
-			.executeTakeFirstOrThrow();
-		const seq = Number(row.last_seq);
-		await trx.insertInto('bus_events').values({ ...event, seq }).execute();
+		const seq = Number((await nextSeq(trx, event.topic))[0].last_seq);
+		await addEvent(trx, event.topic, event.type, event.data, event.created_at, seq);
 		if (seq % trimPeriod(retention.count) === 0) await trimTopic(trx, event.topic, seq, retention);
 		return seq;
 	});
