@@ -132,6 +132,44 @@ describe('rooms and messages', () => {
 		expect(admitted).toBe(6);
 	});
 
+	it('on the embedded store stores and emits a new message in the turn it arrives; anything unusual goes the general way', async () => {
+		const [ana, bo, cy] = [await person('now'), await person('now'), await person('now')];
+		const roomId = await room(ana, 'right-now');
+		await bo.call('room:join', { roomId });
+		await until(() => ana.lines(roomId).length === 1, 'the join line');
+		const channels = new Set([`room:${roomId}`]);
+		const count = async () =>
+			Number((await runtime().store.db.selectFrom('chat_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('room_id', '=', roomId).executeTakeFirstOrThrow()).n);
+
+		const embedded = runtime().store.dialect === 'sqlite' && !runtime().redis;
+		if (embedded) {
+			// Stored before sendNow returns (no await in between), with the next id.
+			const posted = chat.messages.sendNow(ana.user, { roomId, clientId: 'now-1', text: 'right now' }, channels);
+			expect(posted).toMatchObject({ duplicate: false, message: { id: 2, text: 'right now', author: ana.user } });
+			expect(await count()).toBe(2);
+		} else {
+			// PostgreSQL or Redis limits: always the general way.
+			expect(chat.messages.sendNow(ana.user, { roomId, clientId: 'now-1', text: 'right now' }, channels)).toBeUndefined();
+			expect(await count()).toBe(1);
+			expect(await ana.call('message:send', { roomId, clientId: 'now-1', text: 'right now' })).toMatchObject({ ok: true, duplicate: false, message: { id: 2 } });
+		}
+		await until(() => bo.lines(roomId).some((m) => m.id === 2), 'bo to get it');
+
+		// A retry, a non-member, a socket outside the room's channel, a room with a post in line: undefined, nothing stored or counted.
+		expect(chat.messages.sendNow(ana.user, { roomId, clientId: 'now-1', text: 'right now' }, channels)).toBeUndefined();
+		expect(chat.messages.sendNow(cy.user, { roomId, clientId: 'now-2', text: 'me too' }, channels)).toBeUndefined();
+		expect(chat.messages.sendNow(ana.user, { roomId, clientId: 'now-3', text: 'hi' }, new Set())).toBeUndefined();
+		const queued = chat.messages.post({ roomId, author: bo.user, kind: 'text', body: 'queued', clientId: 'now-q' });
+		expect(chat.messages.sendNow(ana.user, { roomId, clientId: 'now-4', text: 'after it' }, channels)).toBeUndefined();
+		await queued;
+		expect(await count()).toBe(3);
+		// Bad input still throws its ChatError at once.
+		expect(() => chat.messages.sendNow(ana.user, { roomId, clientId: 'now-5', text: '' }, channels)).toThrow(chat.ChatError);
+		// Through the socket, the general way answers what sendNow left: the retry is a duplicate, the outsider refused.
+		expect(await ana.call('message:send', { roomId, clientId: 'now-1', text: 'right now' })).toMatchObject({ ok: true, duplicate: true, message: { id: 2 } });
+		expect(await cy.call('message:send', { roomId, clientId: 'now-2', text: 'me too' })).toMatchObject({ ok: false, error: 'You are not in #right-now: join it first.' });
+	});
+
 	it('pages history by id: the newest, before an id, after an id', async () => {
 		const ana = await person('hist');
 		const roomId = await room(ana, 'history');

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ChatMessage, ChatUser, MessageKind } from '$lib/shared/chat';
 import type { Database } from '../db';
-import { compiledOnce } from '../db/compiled';
+import { compiledOnce, compiledPerCount, syncOf } from '../db/compiled';
 import { runtime } from '../runtime';
 import { ChatError } from './errors';
 
@@ -41,10 +41,8 @@ export function view(row: Row): ChatMessage {
 const SHAPE_MAX = 32;
 
 /** A query over `n` rows' arguments, compiled once per database for each `n` up to SHAPE_MAX. */
-function perCount<R>(build: (db: Kysely<Database>, n: number, args: unknown[]) => { compile(): unknown }) {
-	const shapes: ((db: Kysely<Database>, ...args: unknown[]) => Promise<R[]>)[] = [];
-	return (n: number) => (shapes[n] ??= compiledOnce((db: Kysely<Database>, ...args: unknown[]) => build(db, n, args) as never));
-}
+const perCount = <R>(build: (db: Kysely<Database>, n: number, args: unknown[]) => { compile(): unknown }) =>
+	compiledPerCount<Database, R>((db, n, args) => build(db, n, args) as never);
 
 const byClientIds = perCount<Row>((db, n, args) =>
 	selectMessages(db).where((eb) =>
@@ -110,26 +108,23 @@ export interface NewRow {
 	fileId?: string | null;
 }
 
-/** Stores the posts under the room's next ids, in one transaction; a clientId used before is refused with a ChatError. */
-export async function insertAll(roomId: number, inputs: NewRow[]): Promise<ChatMessage[]> {
-	const created = Date.now();
-	let first = 0;
-	try {
-		await runtime()
-			.store.db.transaction()
-			.execute(async (trx) => {
-				const [counter] = await takeSeqs(trx, roomId, inputs.length);
-				first = Number(counter.last_seq) - inputs.length + 1;
-				for (let i = 0; i < inputs.length; i += SHAPE_MAX) {
-					const slice = inputs.slice(i, i + SHAPE_MAX);
-					const values = slice.flatMap((input, j) => [roomId, first + i + j, input.author?.id ?? null, input.clientId ?? null, input.kind, input.body, input.fileId ?? null, created]);
-					await insertRows(slice.length)(trx, ...values);
-				}
-			});
-	} catch (error) {
-		if (inputs.some((input) => input.clientId != null) && /unique/i.test(String(error))) throw new ChatError('This clientId was already used for another message.');
-		throw error;
+/** Each slice's insert arguments (SHAPE_MAX rows at most), from the first id on. */
+function slices(roomId: number, inputs: NewRow[], first: number, created: number): unknown[][] {
+	const out: unknown[][] = [];
+	for (let i = 0; i < inputs.length; i += SHAPE_MAX) {
+		out.push(inputs.slice(i, i + SHAPE_MAX).flatMap((input, j) => [roomId, first + i + j, input.author?.id ?? null, input.clientId ?? null, input.kind, input.body, input.fileId ?? null, created]));
 	}
+	return out;
+}
+
+/** A failed insert as the post's answer: a clientId stored before is a ChatError. */
+function refusal(inputs: NewRow[], error: unknown): unknown {
+	if (inputs.some((input) => input.clientId != null) && /unique/i.test(String(error))) return new ChatError('This clientId was already used for another message.');
+	return error;
+}
+
+/** New posts stored from `first` on, as the chat sends them. */
+function views(roomId: number, inputs: NewRow[], first: number, created: number): ChatMessage[] {
 	return inputs.map((input, i) =>
 		view({
 			room_id: roomId,
@@ -143,4 +138,52 @@ export async function insertAll(roomId: number, inputs: NewRow[]): Promise<ChatM
 			author_name: input.author?.name ?? null
 		})
 	);
+}
+
+/**
+ * insertAll() on SQLite, synchronously: the transaction runs in this turn (see syncOf: only while
+ * no other transaction is open on the connection).
+ */
+export function insertNow(roomId: number, inputs: NewRow[]): ChatMessage[] {
+	const { db } = runtime().store;
+	const sync = syncOf(db);
+	if (!sync) throw new Error('insertNow: needs SQLite with no transaction open');
+	const created = Date.now();
+	let first = 0;
+	try {
+		sync.transaction(() => {
+			first = Number(takeSeqs.now(db, roomId, inputs.length)[0].last_seq) - inputs.length + 1;
+			for (const values of slices(roomId, inputs, first, created)) insertRows(values.length / COLUMNS.length).now(db, ...values);
+		});
+	} catch (error) {
+		throw refusal(inputs, error);
+	}
+	return views(roomId, inputs, first, created);
+}
+
+/** Stores the posts under the room's next ids, in one transaction; a clientId used before is refused with a ChatError. */
+export async function insertAll(roomId: number, inputs: NewRow[]): Promise<ChatMessage[]> {
+	const { db } = runtime().store;
+	if (syncOf(db)) return insertNow(roomId, inputs);
+	const created = Date.now();
+	let first = 0;
+	try {
+		await db.transaction().execute(async (trx) => {
+			first = Number((await takeSeqs(trx, roomId, inputs.length))[0].last_seq) - inputs.length + 1;
+			for (const values of slices(roomId, inputs, first, created)) await insertRows(values.length / COLUMNS.length)(trx, ...values);
+		});
+	} catch (error) {
+		throw refusal(inputs, error);
+	}
+	return views(roomId, inputs, first, created);
+}
+
+/** SQLite, now (see syncOf): the stored message of this author's clientId, if any. */
+export function storedNow(userId: number, clientId: string): Row | undefined {
+	return byClientIds(1).now(runtime().store.db, userId, clientId)[0];
+}
+
+/** SQLite, now (see syncOf): whether the user is a member of the room and it is open. */
+export function openMemberNow(roomId: number, userId: number): boolean {
+	return membersOf(1).now(runtime().store.db, roomId, userId).length > 0;
 }

@@ -1,10 +1,11 @@
 import type { ChatMessage, ChatUser, MessageKind } from '$lib/shared/chat';
+import { syncOf } from '../db/compiled';
 import { runtime } from '../runtime';
 import * as access from './access';
 import { roomBroadcast, roomChannel } from './channels';
 import { ChatError } from './errors';
 import { notifyMentions } from './mentions';
-import { findByClientIds, insertAll, openRoomMembers, selectMessages, view, type Row } from './message-rows';
+import { findByClientIds, insertAll, insertNow, openMemberNow, openRoomMembers, selectMessages, storedNow, view, type Row } from './message-rows';
 import { chatState, inRoomOrder } from './state';
 import * as validate from './validate';
 
@@ -143,6 +144,7 @@ async function storeAll(roomId: number, batch: PendingPost[]): Promise<void> {
 
 /** Emits a stored message to its room and answers its post (and any repeat of it in the batch). */
 function emitted(item: PendingPost, message: ChatMessage, repeats: Map<string, PendingPost[]>): void {
+	if (emits.length) emitStored();
 	roomBroadcast(message.roomId)?.emit('message:new', message);
 	item.resolve({ message, duplicate: false });
 	for (const repeat of repeatsOf(item, repeats) ?? []) repeat.resolve({ message, duplicate: true });
@@ -181,20 +183,76 @@ export async function system(roomId: number, author: ChatUser, kind: Exclude<Mes
  * store, in the room's line, still has the sender as a member of the open room.
  */
 export async function send(user: ChatUser, input: unknown, channels?: ReadonlySet<string>): Promise<Posted> {
-	const raw = validate.fields(input, ['roomId', 'clientId', 'text'], '{ roomId, clientId, text }');
-	const roomId = validate.roomId(raw.roomId);
-	const clientId = validate.clientId(raw.clientId);
-	const text = validate.text(raw.text);
+	const { roomId, clientId, text } = readSend(input);
 	if (!channels?.has(roomChannel(roomId))) await access.member(user.id, roomId);
-	const admit = async () => {
-		const wait = await chatState().sends.take(String(user.id));
-		if (wait > 0) throw new ChatError(`You are sending too fast: wait ${Math.ceil(wait / 1000)} s and try again.`, wait);
-	};
+	const admit = async () => refuseOver(await chatState().sends.take(String(user.id)));
 	const result = await post({ roomId, author: user, kind: 'text', body: text, clientId, fromMember: true, admit });
-	if (!result.duplicate) {
-		void notifyMentions(result.message).catch((error) => runtime().log.error({ err: error }, 'chat mention notifications failed'));
-	}
+	if (!result.duplicate) mentioned(result.message);
 	return result;
+}
+
+/**
+ * send(), synchronously, for the usual case on the embedded store: SQLite free to write, rate
+ * limits counted in this process, nothing of the room's in line, a socket in the room's channel, a
+ * new clientId from a member of the open room. Then the message is stored before this returns,
+ * with no promise in between (a busy room's latency is set by that), and emitted at the end of the
+ * turn, then `sent` is called. Anything else gives undefined before anything is counted or stored:
+ * send() answers it. A bad payload or a sender over the rate throws its ChatError.
+ * @example if (!sendNow(user, input, socket.rooms, (posted) => ack(posted))) ack(await send(user, input, socket.rooms));
+ */
+export function sendNow(user: ChatUser, input: unknown, channels: ReadonlySet<string>, sent?: (posted: Posted) => void): Posted | undefined {
+	const { roomId, clientId, text } = readSend(input);
+	const rt = runtime();
+	const { sends, tails } = chatState(rt);
+	if (!sends.takeNow || pending.has(roomId) || tails.has(roomId) || !channels.has(roomChannel(roomId)) || !syncOf(rt.store.db)) return undefined;
+	if (storedNow(user.id, clientId) || !openMemberNow(roomId, user.id)) return undefined;
+	refuseOver(sends.takeNow(String(user.id)));
+	const [message] = insertNow(roomId, [{ author: user, kind: 'text', body: text, clientId }]);
+	const posted = { message, duplicate: false };
+	emitSoon(message, sent && (() => sent(posted)));
+	mentioned(message);
+	return posted;
+}
+
+/**
+ * Messages sendNow stored this turn, emitted at its end (setImmediate: after the turn's other
+ * reads) in id order, each followed by its sender's ack: a busy room's broadcasts go out back to
+ * back, and each socket's writes of a turn leave together. On globalThis: see runtime.ts.
+ */
+const EMITS = Symbol.for('runnel.chat.emits');
+const emits = ((globalThis as Record<symbol, unknown>)[EMITS] ??= []) as { message: ChatMessage; then?: () => void }[];
+
+function emitSoon(message: ChatMessage, then?: () => void): void {
+	if (emits.push({ message, then }) === 1) setImmediate(emitStored);
+}
+
+/** Emits what sendNow stored (the general way calls it first too, so a room's messages never go out of id order). */
+function emitStored(): void {
+	for (const { message, then } of emits.splice(0)) {
+		try {
+			roomBroadcast(message.roomId)?.emit('message:new', message);
+			then?.();
+		} catch (error) {
+			// The rest still go out; this one is stored, and its sender's retry is answered as a duplicate.
+			runtime().log.error({ err: error, roomId: message.roomId, id: message.id }, 'chat: could not emit a stored message');
+		}
+	}
+}
+
+/** A message:send payload, validated. */
+function readSend(input: unknown): { roomId: number; clientId: string; text: string } {
+	const raw = validate.fields(input, ['roomId', 'clientId', 'text'], '{ roomId, clientId, text }');
+	return { roomId: validate.roomId(raw.roomId), clientId: validate.clientId(raw.clientId), text: validate.text(raw.text) };
+}
+
+/** Throws the sender's rate error when the limiter says wait. */
+function refuseOver(wait: number): void {
+	if (wait > 0) throw new ChatError(`You are sending too fast: wait ${Math.ceil(wait / 1000)} s and try again.`, wait);
+}
+
+/** Notifies whoever a new message @mentions (in the background; a failure is logged). */
+function mentioned(message: ChatMessage): void {
+	if (message.text.includes('@')) void notifyMentions(message).catch((error) => runtime().log.error({ err: error }, 'chat mention notifications failed'));
 }
 
 /**

@@ -89,18 +89,38 @@ async function answer(socket: AppSocket, event: AckedEvent, args: unknown[]): Pr
 		if (pending) await pending;
 		const result = await HANDLERS[event](user, args[0], socket);
 		reply = { ok: true, ...result };
-		if (event === 'message:send' && !(result as { duplicate?: boolean }).duplicate) {
-			const { message } = result as Awaited<ReturnType<typeof messages.send>>;
-			void analytics.track({ metric: 'messages', value: message.text.length, userId: user.id, userAgent: socket.request.headers['user-agent'] });
-		}
+		if (event === 'message:send') counted(socket, result as messages.Posted);
 	} catch (error) {
 		reply = failure(error);
 	}
 	ack?.(reply);
 }
 
+/** A new message in the analytics (a retry's duplicate is not new). */
+function counted(socket: AppSocket, { message, duplicate }: messages.Posted): void {
+	if (!duplicate) void analytics.track({ metric: 'messages', value: message.text.length, userId: socket.data.user.id, userAgent: socket.request.headers['user-agent'] });
+}
+
+/**
+ * message:send the synchronous way (messages.sendNow), acked once it is emitted at the end of this
+ * turn; false when that way does not apply and answer() takes it.
+ */
+function sendNow(socket: AppSocket, args: unknown[]): boolean {
+	const ack = args[1] as (reply: object) => void;
+	if (args.length !== 2 || typeof ack !== 'function' || entering.has(socket)) return false;
+	try {
+		const result = messages.sendNow(socket.data.user, args[0], socket.rooms, (posted) => ack({ ok: true, ...posted }));
+		if (!result) return false;
+		counted(socket, result);
+	} catch (error) {
+		ack(failure(error));
+	}
+	return true;
+}
+
 /** Every event of a chat socket (`this`): one function for all of them, no closure per socket. */
 function onEvent(this: AppSocket, event: string, ...args: unknown[]): void {
+	if (event === 'message:send' && sendNow(this, args)) return;
 	if (event === 'typing:start') {
 		const pending = entering.get(this);
 		if (pending) void pending.then(() => typing(this, args[0]), () => {});

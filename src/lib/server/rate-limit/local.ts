@@ -21,6 +21,11 @@ export class LocalRateLimiter implements RateLimiter {
 	}
 
 	async take(key: string): Promise<number> {
+		return this.takeNow(key);
+	}
+
+	/** take(), synchronously (this process counts alone). */
+	takeNow(key: string): number {
 		const hits = this.#recent(key);
 		const wait = this.#wait(hits);
 		if (wait === 0) this.#record(key, hits);

@@ -10,6 +10,8 @@ export interface RateLimiter {
 	hit(key: string): Promise<void>;
 	/** Records a hit only when `key` is under the limit, in one step: 0 when counted, else the wait (ms). */
 	take(key: string): Promise<number>;
+	/** take() synchronously: only a limiter that counts in this process alone has it. */
+	takeNow?(key: string): number;
 	/**
 	 * Counts a try of `key` up front when it is under the limit, in one step, so parallel tries
 	 * can't all pass a check before any is counted: `wait` is 0 when counted, else the wait (ms);
