@@ -196,7 +196,13 @@ test('SIGKILL mid-export and restart on the same DATA_DIR: nothing lost, nothing
 		await fetch(app.url).catch(() => {});
 		const after = await getJob(app, cookie, jobs[0].id);
 		expect(['running', 'queued']).toContain(after.state);
-		await eventually(async () => (await Promise.all(jobs.map((job) => getJob(app, cookie, job.id)))).every((job) => job.state === 'succeeded'), 45_000, 'every job to succeed');
+		await eventually(async () => (await Promise.all(jobs.map((job) => getJob(app, cookie, job.id)))).every((job) => job.state === 'succeeded'), 45_000, 'every job to succeed').catch(
+			async (error: Error) => {
+				// It timed out once in CI (45 s; it takes about 10): say which job stuck where, and what the server said.
+				const states = await Promise.all(jobs.map((job) => getJob(app, cookie, job.id).then(({ id, state, attempts, started, finished, error }) => ({ id, state, attempts, started, finished, error }), String)));
+				throw new Error(`${error.message}; killed at ${killedAt}, jobs now: ${JSON.stringify(states)}\nthe restarted server said (its last 6,000 characters):\n${app.output().slice(-6000)}`);
+			}
+		);
 
 		const done = await Promise.all(jobs.map((job) => getJob(app, cookie, job.id)));
 		expect(done.map((job) => job.attempts)).toEqual([2, 1, 1]);
