@@ -18,8 +18,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200);
  * connection at 200 and swamps the difference; at 1,000 it is a fifth of that.
  */
 const MEMORY_CLIENTS = Math.max(CLIENTS, Number(process.env.BENCH_MEMORY_CLIENTS ?? 1000));
-/** Messages per second tried in turn (each is delivered to every client); the sweep stops at the first miss past the 40k row. */
-const RATES = [50, 100, 150, 200, 250, 300, 350, 400, 500, 600, 700, 800, 1000, 1200, 1500];
+/** Messages per second tried in turn (each is delivered to every client; `BENCH_RATES=200` for one row); a contender stops at its first miss past the 40k row. */
+const RATES = process.env.BENCH_RATES?.split(',').map(Number) ?? [50, 100, 150, 200, 250, 300, 350, 400, 500, 600, 700, 800, 1000, 1200, 1500];
 const STEP_MS = Number(process.env.BENCH_STEP_MS ?? 2000);
 const P99_LIMIT_MS = 100;
 /** The rate of the fixed-load row: 40,000 deliveries a second. */
@@ -54,7 +54,7 @@ setTimeout(() => {
 /** Server on core 0, load generator on core 1 when taskset and two cores exist. */
 function pinning() {
 	const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-	if (taskset && availableParallelism() >= 2) return { server: ['taskset', '-c', '0'], load: ['taskset', '-c', '1'], note: 'server on core 0, clients on core 1' };
+	if (taskset && availableParallelism() >= 2) return { server: ['taskset', '-c', '0'], load: ['taskset', '-c', '1'], note: 'servers on core 0, load generators on core 1' };
 	return { server: [], load: [], note: 'NOT pinned: server and clients share the CPU' };
 }
 
@@ -90,78 +90,123 @@ async function waitFor(check, what, timeoutMs = 10_000) {
 const complete = (step) => step.delivered >= step.expected && step.failed === 0;
 const within = (step) => complete(step) && step.latency.p99 <= P99_LIMIT_MS;
 
-async function measure(contender, pin) {
+/** Starts a contender's server and load generator (both stay up until the end) and reads what it needs. */
+async function start(contender, pin) {
 	const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-chat-'));
 	dataDirs.add(dataDir);
 	const server = startChild(pin.server, contender.file, SERVER_FLAGS, { BENCH_DATA_DIR: dataDir, BENCH_CLIENTS: String(MEMORY_CLIENTS) });
 	const load = startChild(pin.load, `${here}load.js`);
-	try {
-		const { port, roomId, clients: everyone } = await call(server, { type: 'ready' });
-		const clients = everyone.slice(0, CLIENTS);
-		const clientsAre = (n) => async () => (await call(server, { type: 'clients' })).count === n;
-		const connect = async (list) => {
-			const connected = await call(load, { type: 'connect', port, clients: list });
-			if (connected.open !== list.length) throw new Error(`only ${connected.open} of ${list.length} clients connected (${connected.failed} refused: ${connected.reason})`);
-			await waitFor(clientsAre(list.length), 'the server to see every client', 60_000);
-		};
-
-		// Warm the paths up, then take the baseline with nobody connected.
-		await connect(clients);
-		await call(load, { type: 'run', roomId, rate: 100, ms: 1000 });
+	const { port, roomId, clients: everyone } = await call(server, { type: 'ready' });
+	const clientsAre = (n) => async () => (await call(server, { type: 'clients' })).count === n;
+	const connect = async (list) => {
+		const connected = await call(load, { type: 'connect', port, clients: list });
+		if (connected.open !== list.length) throw new Error(`only ${connected.open} of ${list.length} clients connected (${connected.failed} refused: ${connected.reason})`);
+		await waitFor(clientsAre(list.length), 'the server to see every client', 60_000);
+	};
+	const disconnect = async () => {
 		await call(load, { type: 'close' });
-		await waitFor(clientsAre(0), 'warm-up clients to leave');
-		const before = await call(server, { type: 'memory' });
+		await waitFor(clientsAre(0), 'the clients to leave', 30_000);
+	};
+	return { ...contender, server, load, dataDir, roomId, everyone, clients: everyone.slice(0, CLIENTS), connect, disconnect };
+}
 
-		// Memory with MEMORY_CLIENTS idle in the room (the lower of MEMORY_READINGS), then the sweep with CLIENTS.
-		let idle;
-		for (let reading = 0; reading < MEMORY_READINGS; reading++) {
-			await connect(everyone);
-			await sleep(300);
-			const now = await call(server, { type: 'memory' });
-			if (!idle || now.rss < idle.rss) idle = now;
-			await call(load, { type: 'close' });
-			await waitFor(clientsAre(0), 'the memory clients to leave', 30_000);
-		}
-		await connect(clients);
+/** RSS and heap per idle connection: MEMORY_CLIENTS in the room against none, after a warm-up; the lower of MEMORY_READINGS. */
+async function memory(c) {
+	await c.connect(c.clients);
+	await call(c.load, { type: 'run', roomId: c.roomId, rate: 100, ms: 1000 });
+	await c.disconnect();
+	const before = await call(c.server, { type: 'memory' });
+	let idle;
+	for (let reading = 0; reading < MEMORY_READINGS; reading++) {
+		await c.connect(c.everyone);
+		await sleep(300);
+		const now = await call(c.server, { type: 'memory' });
+		if (!idle || now.rss < idle.rss) idle = now;
+		await c.disconnect();
+	}
+	return {
+		rssPerConnKB: (idle.rss - before.rss) / MEMORY_CLIENTS / 1024,
+		heapPerConnKB: (idle.heapUsed + idle.external - before.heapUsed - before.external) / MEMORY_CLIENTS / 1024
+	};
+}
 
-		// A step's result is the median try by p99: the fixed-load row always gets TRIES, any other
-		// step more tries only when its first misses, up to TRIES (a single pause on the machine no
-		// longer decides the highest rate).
-		const runStep = async (rate) => {
-			const tries = [];
-			do tries.push({ rate, ...(await call(load, { type: 'run', roomId, rate, ms: STEP_MS })) });
-			while (tries.length < TRIES && (rate === FIXED_RATE || !within(tries[0])));
-			const ranked = [...tries].sort((a, b) => (complete(b) - complete(a)) || a.latency.p99 - b.latency.p99);
-			return { ...ranked[Math.floor((ranked.length - 1) / 2)], tries: tries.length };
+/** One try of `rate` messages a second against one contender, with its server's CPU time per message. */
+async function oneTry(c, rate) {
+	const before = (await call(c.server, { type: 'cpu' })).ms;
+	const result = await call(c.load, { type: 'run', roomId: c.roomId, rate, ms: STEP_MS });
+	const after = (await call(c.server, { type: 'cpu' })).ms;
+	return { rate, ...result, serverUsPerMsg: ((after - before) * 1000) / Math.max(1, result.sent) };
+}
+
+/**
+ * The sweep, both contenders side by side: at each rate they take turns try by try (the order
+ * reversed every round), so a change in what else the machine does hits both alike. A step's
+ * result is its median try by p99: the fixed-load row always gets TRIES, any other step more tries
+ * only when its first misses, up to TRIES. A contender stops at its first miss past the fixed-load row.
+ */
+async function sweep(contenders) {
+	const steps = new Map(contenders.map((c) => [c, []]));
+	const going = new Set(contenders);
+	for (const rate of RATES) {
+		const tries = new Map([...going].map((c) => [c, []]));
+		const wantsMore = (c) => {
+			const list = tries.get(c);
+			return list.length === 0 || (list.length < TRIES && (rate === FIXED_RATE || !within(list[0])));
 		};
-		const steps = [];
-		for (const rate of RATES) {
-			const step = await runStep(rate);
-			steps.push(step);
-			if (!within(step) && rate >= FIXED_RATE) break;
+		for (let round = 0; [...tries.keys()].some(wantsMore); round++) {
+			const order = [...tries.keys()];
+			if (round % 2) order.reverse();
+			for (const c of order) if (wantsMore(c)) tries.get(c).push(await oneTry(c, rate));
 		}
-		const passing = steps.filter(within);
-		const best = passing.at(-1);
-		const fixed = steps.find((s) => s.rate === FIXED_RATE);
-		return {
-			name: contender.name,
-			steps,
-			maxRate: best?.rate ?? 0,
-			maxP99: best?.latency.p99 ?? NaN,
-			capped: best?.rate === RATES.at(-1),
-			fixed,
-			rssPerConnKB: (idle.rss - before.rss) / MEMORY_CLIENTS / 1024,
-			heapPerConnKB: (idle.heapUsed + idle.external - before.heapUsed - before.external) / MEMORY_CLIENTS / 1024
-		};
+		for (const [c, list] of tries) {
+			const ranked = [...list].sort((a, b) => complete(b) - complete(a) || a.latency.p99 - b.latency.p99);
+			const step = { ...ranked[Math.floor((ranked.length - 1) / 2)], p99s: list.map((t) => t.latency.p99) };
+			steps.get(c).push(step);
+			if (!within(step) && rate >= FIXED_RATE) going.delete(c);
+		}
+		if (!going.size) break;
+	}
+	return steps;
+}
+
+async function measureAll(pin) {
+	const contenders = [];
+	try {
+		for (const contender of CONTENDERS) contenders.push(await start(contender, pin));
+		// Memory one server at a time (the other has no clients), then the sweep with CLIENTS on each.
+		const memories = new Map();
+		for (const c of contenders) memories.set(c, await memory(c));
+		for (const c of contenders) {
+			await c.connect(c.clients);
+			// Warm up, then collect what connecting left: otherwise the first try pays for it.
+			await call(c.load, { type: 'run', roomId: c.roomId, rate: 100, ms: 1000 });
+			await call(c.server, { type: 'gc' });
+		}
+		const steps = await sweep(contenders);
+		return contenders.map((c) => {
+			const list = steps.get(c);
+			const best = list.filter(within).at(-1);
+			return {
+				name: c.name,
+				steps: list,
+				maxRate: best?.rate ?? 0,
+				maxP99: best?.latency.p99 ?? NaN,
+				capped: best?.rate === RATES.at(-1),
+				fixed: list.find((s) => s.rate === FIXED_RATE),
+				...memories.get(c)
+			};
+		});
 	} finally {
-		await Promise.all([stopChild(server), stopChild(load)]);
-		rmSync(dataDir, { recursive: true, force: true });
-		dataDirs.delete(dataDir);
+		await Promise.all(contenders.flatMap((c) => [stopChild(c.server), stopChild(c.load)]));
+		for (const c of contenders) {
+			rmSync(c.dataDir, { recursive: true, force: true });
+			dataDirs.delete(c.dataDir);
+		}
 	}
 }
 
 function table(rows) {
-	const head = ['server', 'max msg/s (p99<100ms)', 'deliveries/s', `p50 @${FIXED_RATE}/s`, `p99 @${FIXED_RATE}/s`, 'RSS KB/conn', 'heap KB/conn', 'load CPU @max', 'complete @max'];
+	const head = ['server', 'max msg/s (p99<100ms)', 'deliveries/s', `p50 @${FIXED_RATE}/s`, `p99 @${FIXED_RATE}/s`, `server CPU µs/msg @${FIXED_RATE}/s`, 'RSS KB/conn', 'heap KB/conn', 'load CPU @max', 'complete @max'];
 	const body = rows.map((r) => {
 		const best = r.steps.find((s) => s.rate === r.maxRate);
 		return [
@@ -170,6 +215,7 @@ function table(rows) {
 			(r.maxRate * CLIENTS).toLocaleString('en-US'),
 			r.fixed ? r.fixed.latency.p50.toFixed(1) : '-',
 			r.fixed ? r.fixed.latency.p99.toFixed(1) : '-',
+			r.fixed ? r.fixed.serverUsPerMsg.toFixed(0) : '-',
 			r.rssPerConnKB.toFixed(1),
 			r.heapPerConnKB.toFixed(1),
 			best ? `${Math.round((best.cpuMs / best.wallMs) * 100)}%` : '-',
@@ -196,15 +242,16 @@ await build({
 	logLevel: 'warning'
 });
 
-const rows = [];
-for (const contender of CONTENDERS) {
-	try {
-		rows.push(await measure(contender, pin));
-		console.log(`  measured ${contender.name}: ${rows.at(-1).steps.map((s) => `${s.rate}/s p99 ${s.latency.p99.toFixed(0)} ms${complete(s) ? '' : ' LOSS'}${s.tries > 1 ? ` (median of ${s.tries})` : ''}`).join(', ')}`);
-	} catch (error) {
-		console.log(`  FAILED ${contender.name}: ${error.message}`);
-		process.exit(1);
-	}
+let rows;
+try {
+	rows = await measureAll(pin);
+} catch (error) {
+	console.log(`  FAILED: ${error.message}`);
+	process.exit(1);
+}
+for (const r of rows) {
+	const tries = (s) => (s.p99s.length > 1 ? ` (median of ${s.p99s.map((p) => p.toFixed(0)).join('/')})` : '');
+	console.log(`  measured ${r.name}: ${r.steps.map((s) => `${s.rate}/s p99 ${s.latency.p99.toFixed(0)} ms${complete(s) ? '' : ' LOSS'}${tries(s)}`).join(', ')}`);
 }
 console.log();
 console.log(table(rows));

@@ -5,13 +5,26 @@ import { answer } from '../sse-fanout/ipc.js';
 
 /**
  * Answers the orchestrator: `ready` (port and what the load generator needs to connect),
- * `clients` (sockets connected), `memory` (after gc(); with BENCH_HEAP_SNAPSHOT_DIR set, a heap snapshot too).
+ * `clients` (sockets connected), `cpu` (CPU time so far), `gc`, `memory` (after gc(); with BENCH_HEAP_SNAPSHOT_DIR set, a heap snapshot too).
  * @example serveBench({ io, port, setup: { room: 'bench', clients: [{ auth: null }] } });
  */
 export function serveBench({ io, port, setup }) {
 	answer({
 		ready: () => ({ port, ...setup }),
 		clients: () => ({ count: io.of('/').sockets.size }),
+		/** CPU time used so far (ms): read around a step, it gives the server's cost per message. */
+		cpu: () => {
+			const { user, system } = process.cpuUsage();
+			return { ms: (user + system) / 1000 };
+		},
+		/** Collects garbage now (before the sweep: what connecting left is not collected during a step). */
+		gc: async () => {
+			for (let i = 0; i < 2; i++) {
+				global.gc();
+				await sleep(50);
+			}
+			return {};
+		},
 		async memory() {
 			for (let i = 0; i < 3; i++) {
 				global.gc();
