@@ -47,7 +47,7 @@ const slot: Slot = ((globalThis as Record<symbol, unknown>)[KEY] ??= {}) as Slot
 export function initRuntime(config: Config = loadConfig()): Promise<Runtime> {
 	slot.promise ??= (async () => {
 		const log = createLogger(config);
-		const store = await open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+		const store = await open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, warn: (err, message) => log.warn({ err }, message) });
 		const bus = createBus({ store, config, log });
 		slot.controller = new AbortController();
 		const closing = slot.controller.signal;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { Checkpointer, type CheckpointStats } from './checkpoint';
 import type { Dialect } from './dialect';
 import { useSync } from './compiled';
 import { migrations } from './migrations';
@@ -21,6 +22,8 @@ export interface Store {
 	 * its rows as arrays of column values, in select order, skipping the object per row.
 	 */
 	rows?: (query: { sql: string; parameters: readonly unknown[] }) => unknown[][];
+	/** SQLite only: what the checkpoint worker did (see Checkpointer). */
+	checkpoints?: CheckpointStats;
 	close(): Promise<void>;
 }
 
@@ -43,6 +46,8 @@ export interface SyncSqlite {
 export interface StoreOptions {
 	dataDir: string;
 	databaseUrl?: string;
+	/** Told when something in the background of the store fails (SQLite's checkpoint worker). */
+	warn?: (error: unknown, message: string) => void;
 }
 
 /**
@@ -51,7 +56,7 @@ export interface StoreOptions {
  * @example const store = await open({ dataDir: './data' }); await store.db.selectFrom('users').selectAll().execute();
  */
 export async function open(options: StoreOptions): Promise<Store> {
-	return options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(options.dataDir);
+	return options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(options.dataDir, options.warn);
 }
 
 // int8 (counts, sums, bigint columns) as a JS number: every value we store is a safe integer
@@ -73,26 +78,36 @@ async function openPostgres(connectionString: string): Promise<Store> {
 	return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 
-async function openSqlite(dataDir: string): Promise<Store> {
+async function openSqlite(dataDir: string, warn?: StoreOptions['warn']): Promise<Store> {
 	mkdirSync(dataDir, { recursive: true });
-	const sqlite = new SQLite(join(dataDir, 'runnel.db'));
+	const file = join(dataDir, 'runnel.db');
+	const sqlite = new SQLite(file);
 	sqlite.pragma('journal_mode = WAL');
 	sqlite.pragma('synchronous = NORMAL');
 	sqlite.pragma('foreign_keys = ON');
 	sqlite.pragma('busy_timeout = 5000');
+	// The WAL file shrinks back to this when it restarts after a checkpoint (a bulk write grows it).
+	sqlite.pragma('journal_size_limit = 16777216');
 	const statements = keepStatements(sqlite);
 	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
 	await migrate(db, 'sqlite');
 	useSync(db, syncSqlite(sqlite, statements));
+	const checkpoints = new Checkpointer(sqlite, file, warn);
 	// Their own statements: raw mode is a statement's setting, and Kysely's must keep returning objects.
 	const raw = keepStatements(sqlite, 32);
 	const rows = (query: { sql: string; parameters: readonly unknown[] }) =>
 		(raw.prepare(query.sql) as unknown as SQLite.Statement).raw(true).all(...query.parameters) as unknown[][];
-	return { db, dialect: 'sqlite', rows, close: () => db.destroy() };
+	const close = async () => {
+		await checkpoints.close();
+		await db.destroy();
+	};
+	return { db, dialect: 'sqlite', rows, checkpoints: checkpoints.stats, close };
 }
 
 /** The synchronous side of a SQLite connection, over the statements Kysely's dialect keeps. */
 function syncSqlite(sqlite: SQLite.Database, statements: ReturnType<typeof keepStatements>): SyncSqlite {
+	// One wrapper for every call: better-sqlite3 builds several functions per transaction() call.
+	const inTransaction = sqlite.transaction((work: () => unknown) => work());
 	return {
 		all(sql, parameters) {
 			const statement = statements.prepare(sql) as unknown as SQLite.Statement;
@@ -100,9 +115,9 @@ function syncSqlite(sqlite: SQLite.Database, statements: ReturnType<typeof keepS
 			statement.run(parameters);
 			return [];
 		},
-		transaction(work) {
+		transaction<T>(work: () => T): T {
 			if (sqlite.inTransaction) throw new Error('SyncSqlite.transaction: a transaction is already open on the connection');
-			return sqlite.transaction(work)();
+			return inTransaction(work) as T;
 		},
 		busy: () => sqlite.inTransaction
 	};
