@@ -313,6 +313,30 @@ describe('leaving, closing, presence, typing, limits', () => {
 		expect(ana.seen.some((s) => s.event === 'typing:started')).toBe(false);
 	});
 
+	it('on the embedded store, sendNow counts only what it stores: retries are not counted, one over the rate is refused and rolled back, a closed room stores nothing', async (context) => {
+		if (runtime().store.dialect !== 'sqlite' || runtime().redis) return context.skip();
+		const ana = await person('now-rate');
+		const roomId = await room(ana, 'now-rate');
+		const channels = new Set([`room:${roomId}`]);
+		const ids = async () =>
+			(await runtime().store.db.selectFrom('chat_messages').select('seq').where('room_id', '=', roomId).orderBy('seq').execute()).map((r) => Number(r.seq));
+		const send = (clientId: string) => chat.messages.sendNow(ana.user, { roomId, clientId, text: clientId }, channels);
+
+		expect(send('first')?.message.id).toBe(1);
+		// A retry of a stored clientId is left to the general way, uncounted, as often as it comes.
+		for (let i = 0; i < 20; i++) expect(send('first')).toBeUndefined();
+		// The limit is 12: eleven more go through, the twelfth is refused with the wait and nothing of it stays.
+		for (let i = 2; i <= 12; i++) expect(send(`m${i}`)?.message.id).toBe(i);
+		expect(() => send('over')).toThrow(/^You are sending too fast: wait \d s and try again\.$/);
+		expect(await ids()).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+		// The refused one took no id: the room's next message (a system line) is 13.
+		await ana.call('room:close', { roomId });
+		expect(await ids()).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+		// Closed: sendNow stores nothing, and the general way says why.
+		expect(send('after-close')).toBeUndefined();
+		expect((await ids()).length).toBe(13);
+	});
+
 	it('refuses messages past the rate with the wait, and lets a retry of a stored one through', async () => {
 		const ana = await person('rate');
 		const roomId = await room(ana, 'rate');

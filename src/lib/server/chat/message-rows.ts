@@ -144,7 +144,7 @@ function views(roomId: number, inputs: NewRow[], first: number, created: number)
  * insertAll() on SQLite, synchronously: the transaction runs in this turn (see syncOf: only while
  * no other transaction is open on the connection).
  */
-export function insertNow(roomId: number, inputs: NewRow[]): ChatMessage[] {
+function insertNow(roomId: number, inputs: NewRow[]): ChatMessage[] {
 	const { db } = runtime().store;
 	const sync = syncOf(db);
 	if (!sync) throw new Error('insertNow: needs SQLite with no transaction open');
@@ -178,12 +178,57 @@ export async function insertAll(roomId: number, inputs: NewRow[]): Promise<ChatM
 	return views(roomId, inputs, first, created);
 }
 
-/** SQLite, now (see syncOf): the stored message of this author's clientId, if any. */
-export function storedNow(userId: number, clientId: string): Row | undefined {
-	return byClientIds(1).now(runtime().store.db, userId, clientId)[0];
-}
+/**
+ * The room's next id, taken only for a member of the open room: no row otherwise (nothing changes).
+ * One statement for the membership check and the id, compiled once.
+ */
+const takeSeqAsMember = compiledOnce((db: Kysely<Database>, roomId: number, userId: number) =>
+	db
+		.insertInto('chat_room_seqs')
+		.columns(['room_id', 'last_seq'])
+		.expression(
+			db
+				.selectNoFrom((eb) => [eb.val(roomId).as('room_id'), sql<number>`1`.as('last_seq')])
+				.where((eb) =>
+					eb.exists(
+						db
+							.selectFrom('room_members as m')
+							.innerJoin('rooms as r', 'r.id', 'm.room_id')
+							.select('m.user_id')
+							.where('m.room_id', '=', roomId)
+							.where('m.user_id', '=', userId)
+							.where('r.closed_at', 'is', null)
+					)
+				)
+		)
+		.onConflict((oc) => oc.column('room_id').doUpdateSet({ last_seq: sql`chat_room_seqs.last_seq + 1` }))
+		.returning('last_seq')
+);
 
-/** SQLite, now (see syncOf): whether the user is a member of the room and it is open. */
-export function openMemberNow(roomId: number, userId: number): boolean {
-	return membersOf(1).now(runtime().store.db, roomId, userId).length > 0;
+/**
+ * SQLite, now (see syncOf): one message from a member, in one transaction of three steps: the next
+ * id if the author is a member of the open room, the row (its clientId unique per author), then
+ * `admit()`, which may throw to refuse it (a rate limit counts only what gets this far). Undefined,
+ * with nothing stored, when the author is not a member, the room is closed, or the clientId was
+ * used before: the general way answers those.
+ */
+export function storeNow(roomId: number, input: NewRow & { author: ChatUser }, admit: () => void): ChatMessage | undefined {
+	const { db } = runtime().store;
+	const sync = syncOf(db);
+	if (!sync) throw new Error('storeNow: needs SQLite with no transaction open');
+	const created = Date.now();
+	let seq: number | undefined;
+	try {
+		sync.transaction(() => {
+			const [row] = takeSeqAsMember.now(db, roomId, input.author.id);
+			if (!row) return;
+			seq = Number(row.last_seq);
+			insertRows(1).now(db, ...slices(roomId, [input], seq, created)[0]);
+			admit();
+		});
+	} catch (error) {
+		if ((error as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE') return undefined;
+		throw error;
+	}
+	return seq === undefined ? undefined : views(roomId, [input], seq, created)[0];
 }

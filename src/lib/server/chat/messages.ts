@@ -5,7 +5,7 @@ import * as access from './access';
 import { roomBroadcast, roomChannel } from './channels';
 import { ChatError } from './errors';
 import { notifyMentions } from './mentions';
-import { findByClientIds, insertAll, insertNow, openMemberNow, openRoomMembers, selectMessages, storedNow, view, type Row } from './message-rows';
+import { findByClientIds, insertAll, openRoomMembers, selectMessages, storeNow, view, type Row } from './message-rows';
 import { chatState, inRoomOrder } from './state';
 import * as validate from './validate';
 
@@ -204,10 +204,10 @@ export function sendNow(user: ChatUser, input: unknown, channels: ReadonlySet<st
 	const { roomId, clientId, text } = readSend(input);
 	const rt = runtime();
 	const { sends, tails } = chatState(rt);
-	if (!sends.takeNow || pending.has(roomId) || tails.has(roomId) || !channels.has(roomChannel(roomId)) || !syncOf(rt.store.db)) return undefined;
-	if (storedNow(user.id, clientId) || !openMemberNow(roomId, user.id)) return undefined;
-	refuseOver(sends.takeNow(String(user.id)));
-	const [message] = insertNow(roomId, [{ author: user, kind: 'text', body: text, clientId }]);
+	const takeNow = sends.takeNow?.bind(sends);
+	if (!takeNow || pending.has(roomId) || tails.has(roomId) || !channels.has(roomChannel(roomId)) || !syncOf(rt.store.db)) return undefined;
+	const message = storeNow(roomId, { author: user, kind: 'text', body: text, clientId }, () => refuseOver(takeNow(String(user.id))));
+	if (!message) return undefined;
 	const posted = { message, duplicate: false };
 	emitSoon(message, sent && (() => sent(posted)));
 	mentioned(message);
