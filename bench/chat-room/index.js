@@ -36,7 +36,11 @@ const SERVER_FLAGS = ['--expose-gc', '--min-semi-space-size=16', '--max-semi-spa
 
 const CONTENDERS = [
 	{ name: 'bare socket.io', file: `${here}server-bare.js` },
-	{ name: 'runnel chat', file: `${buildDir}server-runnel.js`, entry: `${here}server-runnel.js` }
+	{ name: 'runnel chat', file: `${buildDir}server-runnel.js`, entry: `${here}server-runnel.js` },
+	// Context, no target: the bare relay with connection state recovery on, as the app has it (each
+	// broadcast gets an offset and stays in memory for the recovery window): what the protocol
+	// feature costs, apart from what runnel adds. `BENCH_CONTEXT=0` leaves it out.
+	...(process.env.BENCH_CONTEXT === '0' ? [] : [{ name: 'bare + recovery', file: `${here}server-bare.js`, env: { BARE_RECOVERY: '1' } }])
 ];
 
 const children = new Set();
@@ -96,7 +100,7 @@ const within = (step) => complete(step) && step.latency.p99 <= P99_LIMIT_MS;
 async function start(contender, pin) {
 	const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-chat-'));
 	dataDirs.add(dataDir);
-	const server = startChild(pin.server, contender.file, SERVER_FLAGS, { BENCH_DATA_DIR: dataDir, BENCH_CLIENTS: String(MEMORY_CLIENTS) });
+	const server = startChild(pin.server, contender.file, SERVER_FLAGS, { BENCH_DATA_DIR: dataDir, BENCH_CLIENTS: String(MEMORY_CLIENTS), ...contender.env });
 	const load = startChild(pin.load, `${here}load.js`);
 	const { port, roomId, clients: everyone } = await call(server, { type: 'ready' });
 	const clientsAre = (n) => async () => (await call(server, { type: 'clients' })).count === n;
@@ -259,7 +263,7 @@ for (const r of rows) {
 console.log();
 console.log(table(rows));
 
-const [bare, runnel] = rows;
+const [bare, runnel, recovering] = rows;
 const checks = [
 	{ what: 'max rate ratio', value: runnel.maxRate / bare.maxRate, op: '>=', target: 0.9 },
 	{ what: `p99 @${FIXED_RATE * CLIENTS}/s ratio`, value: runnel.fixed && bare.fixed ? runnel.fixed.latency.p99 / bare.fixed.latency.p99 : NaN, op: '<=', target: 1.2 },
@@ -271,6 +275,13 @@ for (const c of checks) {
 	const pass = c.op === '>=' ? c.value >= c.target : c.value <= c.target;
 	if (!pass) missed = true;
 	console.log(`  ${c.what.padEnd(24)} ${c.value.toFixed(2)} (target ${c.op} ${c.target}) ${pass ? 'PASS' : 'MISS'}`);
+}
+if (recovering) {
+	const ratio = (a, b) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : '-');
+	console.log(`\nrunnel chat / bare + recovery (context, no target)`);
+	console.log(`  ${`p99 @${FIXED_RATE * CLIENTS}/s ratio`.padEnd(24)} ${ratio(runnel.fixed?.latency.p99, recovering.fixed?.latency.p99)}`);
+	console.log(`  ${`CPU/msg @${FIXED_RATE}/s ratio`.padEnd(24)} ${ratio(runnel.fixed?.serverUsPerMsg, recovering.fixed?.serverUsPerMsg)}`);
+	console.log(`  ${'RSS/conn ratio'.padEnd(24)} ${ratio(runnel.rssPerConnKB, recovering.rssPerConnKB)}`);
 }
 if (bare.capped) console.log(`\nNOTE bare met the limit at the highest rate tried (${RATES.at(-1)}/s): add rates to find its ceiling`);
 const lossy = rows.filter((r) => r.fixed && !complete(r.fixed));

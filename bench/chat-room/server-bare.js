@@ -5,7 +5,9 @@ import { serveBench } from './serve.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200);
 const http = createServer();
-const io = new Server(http, { serveClient: false });
+// BARE_RECOVERY=1: connection state recovery on, with the app's window (the bench's context row).
+const recovery = process.env.BARE_RECOVERY === '1' ? { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 } } : {};
+const io = new Server(http, { serveClient: false, ...recovery });
 let seq = 0;
 
 io.on('connection', (socket) => {
