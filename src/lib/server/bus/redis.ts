@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../log';
 import { redisConnection } from '../redis-connection';
-import { compareStreamIds, field, isStreamId, publicId } from './redis-ids';
+import { compareStreamIds, isStreamId, publicId } from './redis-ids';
 import { PUBLISH, TRIM_STREAM } from './redis-scripts';
+import { lastId, replayStream, toEvent, trimmedAfter, type Entry } from './redis-stream';
 import { Listeners, Subscription } from './subscription';
 import { ReplayError, type Bus, type BusEvent, type SubscribeOptions } from './types';
 
@@ -26,14 +27,11 @@ export interface RedisBusOptions {
 	now?: () => number;
 }
 
-type Entry = [id: string, fields: string[]];
-
 /** Where the live reader is on a topic (`id` null until the topic's head is known). */
 interface Cursor {
 	id: string | null;
 }
 
-const REPLAY_BATCH = 500;
 const READ_BATCH = 500;
 const TRIM_INTERVAL_MS = 60_000;
 const RETRY_MS = 500;
@@ -108,17 +106,17 @@ export class RedisBus implements Bus {
 		// position: the replay reads on to the stream's end, so replay and live overlap, never gap.
 		this.#watch(topic);
 		if (after === null || after === undefined) {
-			const head = this.#lastId(topic);
+			const head = lastId(this.#cmd, this.#key(topic));
 			head.catch(() => undefined);
 			replay = (async function* () {
 				sub.skipThrough(await head);
 			})();
-		} else replay = this.#replay(topic, after, sub);
+		} else replay = replayStream(this.#cmd, this.#key(topic), topic, after, sub);
 		return sub;
 	}
 
 	async head(topic: string): Promise<string> {
-		return publicId(await this.#lastId(topic));
+		return publicId(await lastId(this.#cmd, this.#key(topic)));
 	}
 
 	isId(raw: string): boolean {
@@ -164,21 +162,12 @@ export class RedisBus implements Bus {
 		return redisConnection(this.#options.url, name, { log: this.#options.log, options, quiet: () => this.#closed });
 	}
 
-	/** The stream's last-generated id ("0-0" for a stream that does not exist). */
-	async #lastId(topic: string): Promise<string> {
-		const info = await this.#cmd.call('XINFO', 'STREAM', this.#key(topic)).catch((error: unknown) => {
-			if (/no such key/i.test(String(error))) return null;
-			throw error;
-		});
-		return info === null ? '0-0' : String(field(info, 'last-generated-id'));
-	}
-
 	// Starts the live reader on `topic` at its current end; a failure ends the topic's subscribers.
 	#watch(topic: string): void {
 		if (this.#cursors.has(topic)) return;
 		const cursor: Cursor = { id: null };
 		this.#cursors.set(topic, cursor);
-		this.#lastId(topic).then(
+		lastId(this.#cmd, this.#key(topic)).then(
 			(id) => {
 				if (this.#cursors.get(topic) !== cursor) return;
 				cursor.id = id;
@@ -233,7 +222,7 @@ export class RedisBus implements Bus {
 	async #deliver(topic: string, entries: Entry[]): Promise<void> {
 		const cursor = this.#cursors.get(topic);
 		if (!cursor?.id) return;
-		if (this.#mayHaveMissed(cursor.id, entries.length) && (await this.#trimmedAfter(topic, cursor.id))) {
+		if (this.#mayHaveMissed(cursor.id, entries.length) && (await trimmedAfter(this.#cmd, this.#key(topic), cursor.id))) {
 			if (this.#cursors.get(topic) !== cursor) return;
 			this.#options.log?.warn({ topic }, 'bus reader fell behind retention: its subscribers are told to reset');
 			const error = new ReplayError('too-old', `events on ${topic} after ${publicId(cursor.id)} were trimmed before this instance read them`);
@@ -244,7 +233,7 @@ export class RedisBus implements Bus {
 		for (const entry of entries) {
 			if (compareStreamIds(entry[0], cursor.id) <= 0) continue;
 			cursor.id = entry[0];
-			const event = this.#event(topic, entry);
+			const event = toEvent(topic, entry);
 			for (const sub of this.#listeners.of(topic)) sub.push(event);
 		}
 	}
@@ -258,62 +247,6 @@ export class RedisBus implements Bus {
 		const { retentionCount, retentionAgeMs, now } = this.#options;
 		if (read >= Math.min(READ_BATCH, retentionCount)) return true;
 		return Number(cursor.slice(0, cursor.indexOf('-'))) < now() - retentionAgeMs + CLOCK_SLACK_MS;
-	}
-
-	/** Whether the stream has dropped an entry newer than `id` (its max-deleted-entry-id is past it). */
-	async #trimmedAfter(topic: string, id: string): Promise<boolean> {
-		const info = await this.#cmd.call('XINFO', 'STREAM', this.#key(topic)).catch((error: unknown) => {
-			if (/no such key/i.test(String(error))) return null;
-			throw error;
-		});
-		return info !== null && compareStreamIds(String(field(info, 'max-deleted-entry-id') ?? '0-0'), id) > 0;
-	}
-
-	#event(topic: string, [id, fields]: Entry): BusEvent {
-		const type = String(field(fields, 'type'));
-		const data = JSON.parse(String(field(fields, 'data') ?? 'null'));
-		return { id, topic, type, data, time: Number(id.slice(0, id.indexOf('-'))) };
-	}
-
-	// Checks the position, then pages through the stream; each page is read with the stream's
-	// trim mark in one transaction, so retention overtaking the replay shows as too-old.
-	async *#replay(topic: string, after: string, sub: Subscription): AsyncGenerator<BusEvent> {
-		if (!this.isId(after)) throw new ReplayError('unknown', `"${after}" is not an event id`);
-		const key = this.#key(topic);
-		let last = after === '0' ? '0-0' : after;
-		for (let first = true; ; first = false) {
-			const results = await this.#cmd
-				.multi()
-				.call('XINFO', 'STREAM', key)
-				.xrange(key, `(${last}`, '+', 'COUNT', REPLAY_BATCH)
-				.xrange(key, last, last)
-				.exec();
-			if (!results) throw new Error('bus replay transaction was aborted');
-			const [[infoError, info], [rangeError, range], [ownError, own]] = results;
-			if (infoError && !/no such key/i.test(String(infoError))) throw infoError;
-			if (rangeError || ownError) throw rangeError ?? ownError;
-			const lastId = info ? String(field(info, 'last-generated-id')) : '0-0';
-			const deleted = info ? String(field(info, 'max-deleted-entry-id') ?? '0-0') : '0-0';
-			if (first && compareStreamIds(last, lastId) > 0) {
-				throw new ReplayError('unknown', `event ${after} is ahead of ${topic}, which is at ${publicId(lastId)}`);
-			}
-			if (compareStreamIds(last, deleted) < 0) {
-				throw new ReplayError('too-old', `events after ${after} on ${topic} are no longer retained`);
-			}
-			// Only trimming removes entries (and it moves max-deleted-entry-id): a position past that
-			// mark that is not in the stream was lost with Redis's data (a restart without persistence),
-			// and so may be what followed it.
-			if (first && last !== '0-0' && compareStreamIds(last, deleted) > 0 && (own as Entry[]).length === 0) {
-				throw new ReplayError('too-old', `event ${after} is no longer in ${topic}: its history was lost`);
-			}
-			if (first) sub.skipThrough(last);
-			const entries = range as Entry[];
-			for (const entry of entries) {
-				yield this.#event(topic, entry);
-				last = entry[0];
-			}
-			if (entries.length < REPLAY_BATCH) break;
-		}
 	}
 
 	#detach(topic: string, sub: Subscription): void {
