@@ -8,7 +8,8 @@ import * as analytics from '../analytics';
 import * as notifications from '../notifications';
 import { inBackground, type Runtime } from '../runtime';
 import { JobContext, scratchDir } from './context';
-import { estimate, mean, type Estimation } from './estimate';
+import type { Estimation } from './estimate';
+import { EstimationPublisher, estimateQueue } from './estimations';
 import * as events from './events';
 import { failureMessage, successNotice } from './outcome';
 import { KINDS } from './kinds';
@@ -22,8 +23,6 @@ export const HEARTBEAT_MS = 1000;
 export const LEASE_MS = 5000;
 /** Runs a job may start; a job whose server died this many times under it fails instead. */
 export const MAX_ATTEMPTS = 3;
-/** Recent successful runs of a kind its average duration is taken over. */
-const AVERAGE_OF = 5;
 /** The bus topic on which a cancel that reached another instance is announced to the one running the job. */
 const CANCELS = 'jobs:cancel';
 /** How often a cancel of a job running elsewhere looks whether it has stopped. */
@@ -49,13 +48,13 @@ export class JobPool {
 	#runs = new Map<number, Run>();
 	#filling: Promise<void> | null = null;
 	#fillAgain = false;
-	#estimating = false;
-	#estimateAgain = false;
+	#estimations: EstimationPublisher;
 	#timer: ReturnType<typeof setInterval> | undefined;
 	#stopped = false;
 
 	constructor(rt: Runtime) {
 		this.#rt = rt;
+		this.#estimations = new EstimationPublisher(rt, LEASE_MS, () => this.#stopped);
 	}
 
 	/**
@@ -110,26 +109,7 @@ export class JobPool {
 
 	/** Every queued job's estimation now. */
 	async estimations(): Promise<Map<number, Estimation>> {
-		return (await this.#estimate()).estimations;
-	}
-
-	/** The queue (with each job's last published estimation) and its estimations, over every instance's slots. */
-	async #estimate(): Promise<{ queued: table.QueuedJob[]; estimations: Map<number, Estimation> }> {
-		const { db } = this.#rt.store;
-		const { queued, running } = await table.queueState(db);
-		const slots = Math.max(this.#rt.config.jobConcurrency, await workers.capacity(db, Date.now() - LEASE_MS));
-		const averages = new Map<string, number>();
-		for (const kind of new Set([...queued, ...running].map((job) => job.kind))) {
-			const average = mean(await table.recentDurations(db, kind, AVERAGE_OF));
-			if (average !== null) averages.set(kind, average);
-		}
-		const now = Date.now();
-		const progress = running.map((row) => ({
-			kind: row.kind,
-			elapsedMs: now - Number(row.started_at ?? now),
-			fraction: row.progress === null ? null : (table.view(row).progress?.fraction ?? null)
-		}));
-		return { queued, estimations: estimate({ queued, running: progress, averages, concurrency: slots }) };
+		return (await estimateQueue(this.#rt, LEASE_MS)).estimations;
 	}
 
 	async #fill(): Promise<void> {
@@ -149,7 +129,7 @@ export class JobPool {
 			} while (this.#fillAgain && !this.#stopped);
 		})().finally(() => (this.#filling = null));
 		await this.#filling;
-		this.#publishEstimations();
+		this.#estimations.publish();
 	}
 
 	#launch(row: table.Row): void {
@@ -214,7 +194,7 @@ export class JobPool {
 			if (cancelRequested !== false) this.#runs.get(id)?.controller.abort(cancelRequested ? 'cancelled' : 'lost');
 		}
 		await this.#sweep();
-		this.#publishEstimations();
+		this.#estimations.publish();
 	}
 
 	/** Jobs whose worker died (no lease renewed for `leaseMs`): back in the queue to run again from the start, or failed after MAX_ATTEMPTS runs. */
@@ -238,33 +218,6 @@ export class JobPool {
 		// lease had not run out yet), so nothing else removes them.
 		if (requeued.length || failed.length || cancelled.length) await this.#removeOrphans();
 		if (requeued.length) this.wake();
-	}
-
-	/**
-	 * Publishes each queued job's estimation when it changed from the one last published (rank,
-	 * queue size, or the ETA by 10% and at least half a second): every instance estimates, and the
-	 * one that swaps the stored estimation publishes it, so a change goes out once.
-	 */
-	#publishEstimations(): void {
-		if (this.#estimating) {
-			this.#estimateAgain = true;
-			return;
-		}
-		this.#estimating = true;
-		const publishing = (async () => {
-			do {
-				this.#estimateAgain = false;
-				const { db } = this.#rt.store;
-				const { queued, estimations } = await this.#estimate();
-				for (const job of queued) {
-					const estimation = estimations.get(job.id)!;
-					const last = job.estimation === null ? undefined : (JSON.parse(job.estimation) as Estimation);
-					if (!changed(last, estimation)) continue;
-					if (await table.swapEstimation(db, job.id, job.estimation, JSON.stringify(estimation))) await events.publish(job.id, 'estimation', estimation);
-				}
-			} while (this.#estimateAgain && !this.#stopped);
-		})().finally(() => (this.#estimating = false));
-		inBackground(this.#rt, 'job estimations', publishing);
 	}
 
 	/** Partial files whose run is over (the server died under it) are removed at start. */
@@ -299,12 +252,6 @@ export class JobPool {
 		for (const run of this.#runs.values()) run.controller.abort('shutdown');
 		inBackground(this.#rt, 'job worker leaving', workers.forgetWorkers(this.#rt.store.db, 0, this.worker));
 	}
-}
-
-function changed(last: Estimation | undefined, next: Estimation): boolean {
-	if (!last || last.rank !== next.rank || last.queueSize !== next.queueSize) return true;
-	if (last.etaMs === null || next.etaMs === null) return last.etaMs !== next.etaMs;
-	return Math.abs(last.etaMs - next.etaMs) >= Math.max(500, last.etaMs * 0.1);
 }
 
 /**
