@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -25,7 +25,7 @@ afterEach(async () => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
-function start(options: { startBytes: number; everyMs: number }, warn?: (error: unknown, message: string) => void): Checkpointer {
+function start(options: { startBytes: number; everyMs: number; minFrames?: number }, warn?: (error: unknown, message: string) => void): Checkpointer {
 	const checkpoints = new Checkpointer(sqlite, file, warn, options);
 	closers.push(() => checkpoints.close());
 	return checkpoints;
@@ -53,7 +53,7 @@ describe('Checkpointer', () => {
 	});
 
 	it('past the size, a worker checkpoints while the connection goes on writing; every row stays', async () => {
-		const checkpoints = start({ startBytes: 64 * 1024, everyMs: 20 });
+		const checkpoints = start({ startBytes: 64 * 1024, everyMs: 20, minFrames: 0 });
 		write(100);
 		await vi.waitFor(() => expect(checkpoints.stats.runs).toBeGreaterThan(0), { timeout: 10_000, interval: 20 });
 		// Writes go on between the worker's checkpoints, and none of them waits on one (PASSIVE).
@@ -68,6 +68,26 @@ describe('Checkpointer', () => {
 		reader.close();
 	});
 
+	it('the worker checkpoints only once enough frames wait, and runs at the lowest CPU priority', async () => {
+		const checkpoints = start({ startBytes: 0, everyMs: 10, minFrames: 400 });
+		write(100);
+		// It looks (and reports the WAL) but copies nothing yet.
+		await vi.waitFor(() => expect(checkpoints.stats.log).toBeGreaterThanOrEqual(100), { timeout: 10_000, interval: 10 });
+		expect(checkpoints.stats.runs).toBe(0);
+		expect(walFrames().checkpointed).toBe(0);
+		write(400, 100);
+		await vi.waitFor(() => expect(checkpoints.stats.runs).toBe(1), { timeout: 10_000, interval: 10 });
+		expect(checkpoints.stats.checkpointed).toBe(checkpoints.stats.log);
+		if (process.platform === 'linux') {
+			// One thread of this process, the worker's, is at nice 19 (field 19 of /proc/…/stat).
+			const nice = readdirSync('/proc/self/task').map((tid) => {
+				const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+				return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+			});
+			expect(nice).toContain(19);
+		}
+	});
+
 	it('a WAL under the size starts no worker', async () => {
 		const checkpoints = start({ startBytes: 64 * 1024 * 1024, everyMs: 10 });
 		write(20);
@@ -77,7 +97,7 @@ describe('Checkpointer', () => {
 	});
 
 	it('after close() no checkpoint runs', async () => {
-		const checkpoints = start({ startBytes: 0, everyMs: 10 });
+		const checkpoints = start({ startBytes: 0, everyMs: 10, minFrames: 0 });
 		write(10);
 		await vi.waitFor(() => expect(checkpoints.stats.runs).toBeGreaterThan(0), { timeout: 10_000, interval: 10 });
 		await checkpoints.close();
@@ -90,7 +110,7 @@ describe('Checkpointer', () => {
 	it('a worker that cannot open the file gives the connection its own checkpoints back, and says so', async () => {
 		const warn = vi.fn();
 		// A Checkpointer pointed at a file in a folder that does not exist: its worker fails at once.
-		const broken = new Checkpointer(sqlite, join(dir, 'missing', 'x.db'), warn, { startBytes: 0, everyMs: 10 });
+		const broken = new Checkpointer(sqlite, join(dir, 'missing', 'x.db'), warn, { startBytes: 0, everyMs: 10, minFrames: 0 });
 		closers.push(() => broken.close());
 		await vi.waitFor(() => expect(warn).toHaveBeenCalled(), { timeout: 10_000, interval: 10 });
 		expect(warn.mock.calls[0][1]).toMatch(/checkpoint worker failed/);
