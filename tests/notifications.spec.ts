@@ -5,6 +5,8 @@ test('two tabs of one user see a notification live; marking read in one updates 
 	const other = await context.newPage();
 	await page.goto('/notifications');
 	await other.goto('/chat');
+	// Both streams are live: a notification stored before one had started would be listed, not toasted.
+	for (const tab of [page, other]) await expect(tab.locator('[data-live="yes"]')).toHaveCount(1);
 	await expect(page.getByText('You are all caught up')).toBeVisible();
 	await expect(page.getByTestId('unread-badge')).toHaveCount(0);
 
@@ -46,6 +48,7 @@ test('the notifications page pages through history and marks all read', async ({
 test('an admin announcement reaches every signed-in user live', async ({ page, browser, baseURL }) => {
 	await signUpApi(page.request);
 	await page.goto('/');
+	await expect(page.locator('[data-live="yes"]')).toHaveCount(1);
 	const admin = await browser.newContext({ baseURL });
 	const adminPage = await admin.newPage();
 	const signin = await adminPage.request.post('/api/auth/signin', { data: { name: 'demo', password: 'runnel-demo' } });
@@ -77,6 +80,7 @@ test('the generated stream helper resumes after the server is killed and restart
 		const page = await context.newPage();
 		await signUpApi(page.request);
 		await page.goto('/notifications');
+		await expect(page.locator('[data-live="yes"]')).toHaveCount(1);
 		await page.request.post('/api/notifications', { data: { title: 'Before the crash', body: '' } });
 		await expect(page.getByTestId('unread-badge')).toHaveText('1');
 		// Shown before the crash: a miss after the restart then points at the resume, not the first load.

@@ -24,6 +24,8 @@ type NotificationPage = Awaited<ReturnType<typeof getNotifications>>;
 export class NotificationCenter extends PagedList<Notification, number, NotificationPage> {
 	unread = $state(0);
 	toasts = $state<Toast[]>([]);
+	/** The stream's first message came: from here on, new notifications arrive live (and as toasts). */
+	live = $state(false);
 	/** True while the Notifications page shows the list: new ones appear there, not as toasts. */
 	listVisible = false;
 
@@ -45,6 +47,7 @@ export class NotificationCenter extends PagedList<Notification, number, Notifica
 		stream.onMessage('unread', ({ count }) => {
 			this.#unreadVersion++;
 			this.unread = count;
+			this.live = true;
 			this.streamStarted();
 		});
 		stream.onMessage('notification', (notification) => {
