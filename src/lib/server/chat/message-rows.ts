@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { ChatMessage, ChatUser, MessageKind } from '$lib/shared/chat';
-import type { Database } from '../db';
+import type { Database, SyncSqlite } from '../db';
 import { compiledOnce, compiledPerCount, syncOf } from '../db/compiled';
 import { runtime } from '../runtime';
 import { ChatError } from './errors';
@@ -61,15 +61,12 @@ export async function findByClientIds(pairs: { userId: number; clientId: string 
 	return found;
 }
 
-const membersOf = perCount<{ user_id: number }>((db, n, args) =>
-	db
-		.selectFrom('room_members as m')
-		.innerJoin('rooms as r', 'r.id', 'm.room_id')
-		.select('m.user_id')
-		.where('m.room_id', '=', args[0] as number)
-		.where('r.closed_at', 'is', null)
-		.where('m.user_id', 'in', args.slice(1, n + 1) as number[])
-);
+/** The members of the room while it is open (none once it is closed): narrowed by user by each query that uses it. */
+function openMembers(db: Kysely<Database>, roomId: number) {
+	return db.selectFrom('room_members as m').innerJoin('rooms as r', 'r.id', 'm.room_id').select('m.user_id').where('m.room_id', '=', roomId).where('r.closed_at', 'is', null);
+}
+
+const membersOf = perCount<{ user_id: number }>((db, n, args) => openMembers(db, args[0] as number).where('m.user_id', 'in', args.slice(1, n + 1) as number[]));
 
 /** Of these users, the members of the room while it is open (none once it is closed). */
 export async function openRoomMembers(roomId: number, userIds: number[]): Promise<Set<number>> {
@@ -141,13 +138,10 @@ function views(roomId: number, inputs: NewRow[], first: number, created: number)
 }
 
 /**
- * insertAll() on SQLite, synchronously: the transaction runs in this turn (see syncOf: only while
- * no other transaction is open on the connection).
+ * insertAll() on SQLite, synchronously: the transaction runs in this turn (`sync` from syncOf: only
+ * while no other transaction is open on the connection).
  */
-function insertNow(roomId: number, inputs: NewRow[]): ChatMessage[] {
-	const { db } = runtime().store;
-	const sync = syncOf(db);
-	if (!sync) throw new Error('insertNow: needs SQLite with no transaction open');
+function insertNow(sync: SyncSqlite, db: Kysely<Database>, roomId: number, inputs: NewRow[]): ChatMessage[] {
 	const created = Date.now();
 	let first = 0;
 	try {
@@ -164,7 +158,8 @@ function insertNow(roomId: number, inputs: NewRow[]): ChatMessage[] {
 /** Stores the posts under the room's next ids, in one transaction; a clientId used before is refused with a ChatError. */
 export async function insertAll(roomId: number, inputs: NewRow[]): Promise<ChatMessage[]> {
 	const { db } = runtime().store;
-	if (syncOf(db)) return insertNow(roomId, inputs);
+	const sync = syncOf(db);
+	if (sync) return insertNow(sync, db, roomId, inputs);
 	const created = Date.now();
 	let first = 0;
 	try {
@@ -189,33 +184,21 @@ const takeSeqAsMember = compiledOnce((db: Kysely<Database>, roomId: number, user
 		.expression(
 			db
 				.selectNoFrom((eb) => [eb.val(roomId).as('room_id'), sql<number>`1`.as('last_seq')])
-				.where((eb) =>
-					eb.exists(
-						db
-							.selectFrom('room_members as m')
-							.innerJoin('rooms as r', 'r.id', 'm.room_id')
-							.select('m.user_id')
-							.where('m.room_id', '=', roomId)
-							.where('m.user_id', '=', userId)
-							.where('r.closed_at', 'is', null)
-					)
-				)
+				.where((eb) => eb.exists(openMembers(db, roomId).where('m.user_id', '=', userId)))
 		)
 		.onConflict((oc) => oc.column('room_id').doUpdateSet({ last_seq: sql`chat_room_seqs.last_seq + 1` }))
 		.returning('last_seq')
 );
 
 /**
- * SQLite, now (see syncOf): one message from a member, in one transaction of three steps: the next
+ * SQLite, now (`sync` from syncOf): one message from a member, in one transaction of three steps: the next
  * id if the author is a member of the open room, the row (its clientId unique per author), then
  * `admit()`, which may throw to refuse it (a rate limit counts only what gets this far). Undefined,
  * with nothing stored, when the author is not a member, the room is closed, or the clientId was
  * used before: the general way answers those.
  */
-export function storeNow(roomId: number, input: NewRow & { author: ChatUser }, admit: () => void): ChatMessage | undefined {
+export function storeNow(sync: SyncSqlite, roomId: number, input: NewRow & { author: ChatUser }, admit: () => void): ChatMessage | undefined {
 	const { db } = runtime().store;
-	const sync = syncOf(db);
-	if (!sync) throw new Error('storeNow: needs SQLite with no transaction open');
 	const created = Date.now();
 	let seq: number | undefined;
 	try {

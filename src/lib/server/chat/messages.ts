@@ -205,8 +205,9 @@ export function sendNow(user: ChatUser, input: unknown, channels: ReadonlySet<st
 	const rt = runtime();
 	const { sends, tails } = chatState(rt);
 	const takeNow = sends.takeNow?.bind(sends);
-	if (!takeNow || pending.has(roomId) || tails.has(roomId) || !channels.has(roomChannel(roomId)) || !syncOf(rt.store.db)) return undefined;
-	const message = storeNow(roomId, { author: user, kind: 'text', body: text, clientId }, () => refuseOver(takeNow(String(user.id))));
+	const sync = syncOf(rt.store.db);
+	if (!takeNow || !sync || pending.has(roomId) || tails.has(roomId) || !channels.has(roomChannel(roomId))) return undefined;
+	const message = storeNow(sync, roomId, { author: user, kind: 'text', body: text, clientId }, () => refuseOver(takeNow(String(user.id))));
 	if (!message) return undefined;
 	const posted = { message, duplicate: false };
 	emitSoon(message, sent && (() => sent(posted)));
