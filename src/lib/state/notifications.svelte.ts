@@ -24,17 +24,22 @@ type NotificationPage = Awaited<ReturnType<typeof getNotifications>>;
 export class NotificationCenter extends PagedList<Notification, number, NotificationPage> {
 	unread = $state(0);
 	toasts = $state<Toast[]>([]);
-	/** The stream's first message came: from here on, new notifications arrive live (and as toasts). */
-	live = $state(false);
 	/** True while the Notifications page shows the list: new ones appear there, not as toasts. */
 	listVisible = false;
 
 	#stream = $state.raw<EventStream<NotificationEvents> | null>(null);
+	/** The stream's first message came (the server had subscribed before it sent it). */
+	#heard = $state(false);
 	#toastKey = 0;
 	/** Counts live `unread` events, so a list response that left before one can't overwrite it. */
 	#unreadVersion = 0;
 	#versionAsked = 0;
 	protected readonly loadError = 'Could not load notifications.';
+
+	/** New notifications arrive live (and as toasts) now: the stream is open and has spoken. */
+	get live(): boolean {
+		return this.#heard && this.status === 'open';
+	}
 
 	/** Where the live stream is (for a connection hint). */
 	get status(): EventsStatus {
@@ -47,7 +52,7 @@ export class NotificationCenter extends PagedList<Notification, number, Notifica
 		stream.onMessage('unread', ({ count }) => {
 			this.#unreadVersion++;
 			this.unread = count;
-			this.live = true;
+			this.#heard = true;
 			this.streamStarted();
 		});
 		stream.onMessage('notification', (notification) => {
